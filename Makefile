@@ -1,0 +1,86 @@
+# ss3-protos: every CI job is one target here, so CI can be run locally.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := help
+MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The ref a change is compared with: branch, tag or sha (merge-base with HEAD).
+AGAINST ?= origin/main
+# Output of lint/breaking/check: text, json or github.
+FORMAT ?= text
+PYTEST_ARGS ?=
+
+VENV_STAMP := $(VENV)/.installed
+GEN_STAMP := ss3-protos/src/ss3/__init__.py
+PROTOS := $(shell find proto -name '*.proto' 2>/dev/null)
+TOOL_SOURCES := $(wildcard tools/ss3_schema/*.py)
+
+.PHONY: help
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+.PHONY: venv
+venv: $(VENV_STAMP) ## Create .venv with the pinned tools (buf, grpcio-tools, ...)
+
+$(VENV_STAMP): requirements/tools.txt tools/pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/tools.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e tools
+	touch $@
+
+.PHONY: gen
+gen: $(GEN_STAMP) ## Generate the Python package into ss3-protos/src (no-op when up to date)
+
+$(GEN_STAMP): $(VENV_STAMP) $(PROTOS) buf.yaml buf.gen.yaml VERSION $(TOOL_SOURCES)
+	$(BIN)/ss3-schema gen
+
+.PHONY: lint
+lint: $(VENV_STAMP) ## Lint the schemas
+	$(BIN)/ss3-schema lint --format $(FORMAT)
+
+.PHONY: breaking
+breaking: $(VENV_STAMP) ## Breaking-change check against AGAINST (default origin/main)
+	$(BIN)/ss3-schema breaking --against $(AGAINST) --format $(FORMAT)
+
+.PHONY: check
+check: $(VENV_STAMP) ## The whole PR gate against AGAINST
+	$(BIN)/ss3-schema check --against $(AGAINST) --format $(FORMAT)
+
+.PHONY: wheel
+wheel: $(GEN_STAMP) ## Build the ss3-protos wheel into dist/
+	$(BIN)/ss3-schema build
+
+.PHONY: style
+style: $(VENV_STAMP) ## ruff + mypy on the tooling
+	$(BIN)/ruff check tools tests scripts ss3-protos/hatch_build.py
+	$(BIN)/mypy
+
+.PHONY: test
+test: $(GEN_STAMP) style ## Run the whole test suite (starts Apicurio and pypiserver on 127.0.0.1)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+.PHONY: bench
+bench: $(GEN_STAMP) ## Benchmarks: ratios against the raw tools
+	$(BIN)/python tests/bench/run.py
+
+.PHONY: registry-up
+registry-up: $(VENV_STAMP) ## Start a local Apicurio Registry on 127.0.0.1
+	$(BIN)/python scripts/registry.py up
+
+.PHONY: registry-down
+registry-down: ## Stop the local Apicurio Registry
+	$(PYTHON) scripts/registry.py down
+
+.PHONY: lock
+lock: $(VENV_STAMP) ## Re-pin requirements/tools.txt from requirements/tools.in
+	$(BIN)/python -m pip install --quiet -r requirements/tools.in
+	$(BIN)/python -m pip freeze --exclude-editable > requirements/tools.txt
+
+.PHONY: clean
+clean: ## Remove generated code, wheels and caches (keeps .venv and .cache)
+	rm -rf ss3-protos/src ss3-protos/build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""ss3-schema: the tooling around the ShopSTAR3 Protobuf schema repository."""

@@ -1,0 +1,3 @@
+from ss3_schema.cli import main
+
+main()

@@ -1,0 +1,207 @@
+"""Event declarations and the event checks buf cannot do.
+
+An event file names its Kafka topic with `option (ss3.options.v1.topic)`, and
+marks each event message with `option (ss3.options.v1.event) = true`
+(proto/ss3/options/v1/options.proto). buf never compares option values, so
+this module checks that published events keep their topic and stay events,
+and that every event carries the envelope.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from google.protobuf import descriptor_pb2
+from google.protobuf.unknown_fields import UnknownFieldSet
+
+from ss3_schema.images import FILE_MESSAGE_TYPE, FILE_OPTIONS, Image, location_line
+from ss3_schema.report import Violation
+
+TOPIC_OPTION_NUMBER = 51000
+EVENT_OPTION_NUMBER = 51001
+ENVELOPE_TYPE = ".ss3.common.v1.EventMetadata"
+ENVELOPE_FIELD = ("metadata", 1)
+# Kafka accepts [a-zA-Z0-9._-]{1,249}; we also require lower case so that
+# topic names never differ only by case.
+TOPIC_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,248}$")
+PACKAGE_STATEMENT = 2
+
+
+@dataclass(frozen=True)
+class EventFile:
+    """A schema file that declares events: its import path, topic and event messages."""
+
+    name: str
+    topic: str | None
+    events: tuple[str, ...]
+
+
+def _option_value(options: descriptor_pb2.FileOptions | descriptor_pb2.MessageOptions, number: int) -> object:
+    fields = UnknownFieldSet(options)
+    for index in range(len(fields)):
+        field = fields[index]
+        if field.field_number == number:
+            return field.data
+    return None
+
+
+def file_topic(fd: descriptor_pb2.FileDescriptorProto) -> str | None:
+    value = _option_value(fd.options, TOPIC_OPTION_NUMBER)
+    return value.decode("utf-8") if isinstance(value, bytes) else None
+
+
+def is_event(message: descriptor_pb2.DescriptorProto) -> bool:
+    return bool(_option_value(message.options, EVENT_OPTION_NUMBER))
+
+
+def event_files(image: Image) -> list[EventFile]:
+    """Every own file that declares a topic or an event message, by import path."""
+    found = []
+    for fd in image.own_files():
+        events = tuple(m.name for m in fd.message_type if is_event(m))
+        topic = file_topic(fd)
+        if topic is not None or events:
+            found.append(EventFile(name=fd.name, topic=topic, events=events))
+    return sorted(found, key=lambda e: e.name)
+
+
+def check_declarations(image: Image) -> list[Violation]:
+    """Rules on the current tree alone: topics declared, valid, unique; envelopes present."""
+    violations: list[Violation] = []
+    topic_owner: dict[str, str] = {}
+    for fd in sorted(image.own_files(), key=lambda f: f.name):
+        violations += _check_file_topic(image, fd, topic_owner)
+        violations += _check_envelopes(image, fd)
+    return violations
+
+
+def _check_file_topic(image: Image, fd: descriptor_pb2.FileDescriptorProto, owners: dict[str, str]) -> list[Violation]:
+    topic = file_topic(fd)
+    events = [i for i, m in enumerate(fd.message_type) if is_event(m)]
+    if topic is None:
+        return [
+            _at(
+                image,
+                fd,
+                [FILE_MESSAGE_TYPE, i],
+                "SS3_EVENT_TOPIC_DECLARED",
+                f'Event "{fd.message_type[i].name}" is in a file that declares no Kafka topic.',
+            )
+            for i in events
+        ]
+    where = [FILE_OPTIONS, TOPIC_OPTION_NUMBER]
+    found = []
+    if not TOPIC_PATTERN.match(topic):
+        found.append(
+            _at(image, fd, where, "SS3_EVENT_TOPIC_VALID", f'Topic "{topic}" is not a valid Kafka topic name.')
+        )
+    if not events:
+        found.append(
+            _at(
+                image,
+                fd,
+                where,
+                "SS3_EVENT_TOPIC_DECLARED",
+                f'File declares topic "{topic}" but marks no message as an event.',
+            )
+        )
+    if topic in owners:
+        found.append(
+            _at(
+                image,
+                fd,
+                where,
+                "SS3_EVENT_TOPIC_UNIQUE",
+                f'Topic "{topic}" is already declared by {image.repo_path(owners[topic])}.',
+            )
+        )
+    owners.setdefault(topic, fd.name)
+    return found
+
+
+def _check_envelopes(image: Image, fd: descriptor_pb2.FileDescriptorProto) -> list[Violation]:
+    found = []
+    for index, message in enumerate(fd.message_type):
+        if is_event(message) and not _has_envelope(message):
+            found.append(
+                _at(
+                    image,
+                    fd,
+                    [FILE_MESSAGE_TYPE, index],
+                    "SS3_EVENT_ENVELOPE",
+                    f'Event "{message.name}" does not start with the envelope '
+                    f'"ss3.common.v1.EventMetadata metadata = 1".',
+                )
+            )
+    return found
+
+
+def _has_envelope(message: descriptor_pb2.DescriptorProto) -> bool:
+    name, number = ENVELOPE_FIELD
+    return any(f.name == name and f.number == number and f.type_name == ENVELOPE_TYPE for f in message.field)
+
+
+def check_changes(base: Image, current: Image) -> list[Violation]:
+    """Rules against the base: published events keep their topic and stay events."""
+    current_files = {fd.name: fd for fd in current.own_files()}
+    violations: list[Violation] = []
+    for old in base.own_files():
+        new = current_files.get(old.name)
+        if new is None:
+            continue  # a deleted file is buf's FILE_NO_DELETE
+        violations += _compare_topic(current, old, new)
+        violations += _compare_event_marks(current, old, new)
+    return violations
+
+
+def _compare_topic(
+    current: Image, old: descriptor_pb2.FileDescriptorProto, new: descriptor_pb2.FileDescriptorProto
+) -> list[Violation]:
+    old_topic, new_topic = file_topic(old), file_topic(new)
+    if old_topic is None or old_topic == new_topic:
+        return []
+    if new_topic is None:
+        return [
+            _at(
+                current,
+                new,
+                [PACKAGE_STATEMENT],
+                "SS3_EVENT_TOPIC_UNCHANGED",
+                f'Previously declared topic "{old_topic}" was removed.',
+            )
+        ]
+    return [
+        _at(
+            current,
+            new,
+            [FILE_OPTIONS, TOPIC_OPTION_NUMBER],
+            "SS3_EVENT_TOPIC_UNCHANGED",
+            f'Topic changed from "{old_topic}" to "{new_topic}".',
+        )
+    ]
+
+
+def _compare_event_marks(
+    current: Image, old: descriptor_pb2.FileDescriptorProto, new: descriptor_pb2.FileDescriptorProto
+) -> list[Violation]:
+    new_index = {m.name: i for i, m in enumerate(new.message_type)}
+    found = []
+    for message in old.message_type:
+        index = new_index.get(message.name)
+        if is_event(message) and index is not None and not is_event(new.message_type[index]):
+            found.append(
+                _at(
+                    current,
+                    new,
+                    [FILE_MESSAGE_TYPE, index],
+                    "SS3_EVENT_STAYS_EVENT",
+                    f'Previously declared event "{message.name}" is no longer marked as an event.',
+                )
+            )
+    return found
+
+
+def _at(image: Image, fd: descriptor_pb2.FileDescriptorProto, path: list[int], rule: str, message: str) -> Violation:
+    line, column = location_line(fd, path)
+    return Violation(image.repo_path(fd.name), line, column, rule, message)

@@ -1,0 +1,77 @@
+"""Compiled schema images: buf builds them, the event checks and generation read them."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from google.protobuf import descriptor_pb2
+
+from ss3_schema.errors import SchemaError
+from ss3_schema.report import Violation
+from ss3_schema.toolchain import BUF_VIOLATIONS_EXIT, parse_buf_json, run_buf
+
+# Field numbers inside descriptor.proto, used to address SourceCodeInfo paths.
+FILE_MESSAGE_TYPE = 4
+FILE_OPTIONS = 8
+MESSAGE_FIELD = 2
+MESSAGE_OPTIONS = 7
+
+
+class CompileFailed(SchemaError):
+    """The schema does not compile; carries buf's located findings."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        first = violations[0] if violations else None
+        where = f"{first.file}:{first.line}:{first.column}: {first.message}" if first else "unknown error"
+        super().__init__(f"schema does not compile: {where}")
+        self.violations = violations
+
+
+@dataclass(frozen=True)
+class Image:
+    """A FileDescriptorSet plus which files are the module's own (not imports)."""
+
+    files: tuple[descriptor_pb2.FileDescriptorProto, ...]
+    own: frozenset[str]
+    path_prefix: str  # how the image's file names map to repository paths
+
+    def own_files(self) -> list[descriptor_pb2.FileDescriptorProto]:
+        return [f for f in self.files if f.name in self.own]
+
+    def repo_path(self, name: str) -> str:
+        return self.path_prefix + name
+
+    def as_set(self) -> descriptor_pb2.FileDescriptorSet:
+        return descriptor_pb2.FileDescriptorSet(file=list(self.files))
+
+
+def build_image(source_dir: Path, output: Path | None = None, *, path_prefix: str = "proto/") -> Image:
+    """Compile the workspace at `source_dir` with buf; raise CompileFailed on errors.
+
+    `output` keeps the image file (with imports and source info) when given.
+    """
+    with tempfile.TemporaryDirectory(prefix="ss3-image-") as tmp:
+        target = output or Path(tmp) / "image.binpb"
+        proc = run_buf(["build", "--error-format", "json", "-o", str(target)], cwd=source_dir)
+        if proc.returncode == BUF_VIOLATIONS_EXIT:
+            raise CompileFailed(parse_buf_json(proc.stdout + "\n" + proc.stderr))
+        fds = descriptor_pb2.FileDescriptorSet.FromString(target.read_bytes())
+    own = frozenset(_own_file_names(source_dir))
+    return Image(files=tuple(fds.file), own=own, path_prefix=path_prefix)
+
+
+def _own_file_names(source_dir: Path) -> list[str]:
+    proto_dir = source_dir / "proto"
+    return [p.relative_to(proto_dir).as_posix() for p in proto_dir.rglob("*.proto")]
+
+
+def location_line(fd: descriptor_pb2.FileDescriptorProto, path: list[int]) -> tuple[int, int]:
+    """1-based line and column of the element at SourceCodeInfo `path` (longest known prefix)."""
+    spans = {tuple(loc.path): loc.span for loc in fd.source_code_info.location}
+    for end in range(len(path), -1, -1):
+        span = spans.get(tuple(path[:end]))
+        if span:
+            return span[0] + 1, span[1] + 1
+    return 1, 1

@@ -1,0 +1,33 @@
+"""Click options shared by several commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ss3_schema.report import FORMATS
+
+output_format = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, github for workflow annotations.",
+)
+
+against = click.option(
+    "--against",
+    "ref",
+    required=True,
+    metavar="REF",
+    help="Branch, tag or sha; the change is compared with merge-base(REF, HEAD).",
+)
+
+root = click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Repository root (default: the nearest directory with buf.yaml).",
+)

@@ -1,0 +1,82 @@
+"""Running the pinned external tools (buf, git) and reading their findings."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ss3_schema.errors import ToolError
+from ss3_schema.report import Violation
+
+BUF_VIOLATIONS_EXIT = 100
+
+
+def tool_env() -> dict[str, str]:
+    """The environment for tools: the running interpreter's bin dir first on PATH.
+
+    buf.gen.yaml names `python3` and the protoc plugins by bare name; putting
+    this interpreter's directory first makes them resolve to the pinned venv.
+    """
+    env = dict(os.environ)
+    bindir = str(Path(sys.executable).parent)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def buf_executable() -> str:
+    bindir_buf = Path(sys.executable).parent / "buf"
+    if bindir_buf.is_file():
+        return str(bindir_buf)
+    found = shutil.which("buf")
+    if found is None:
+        raise ToolError("buf not found: run `make venv` (it installs the pinned buf-bin)")
+    return found
+
+
+def run_buf(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run buf; exit 0 and 100 (findings) are answers, anything else is a tool error."""
+    cmd = [buf_executable(), *args]
+    proc = subprocess.run(cmd, cwd=cwd, env=tool_env(), capture_output=True, text=True, check=False)
+    if proc.returncode not in (0, BUF_VIOLATIONS_EXIT):
+        detail = _first_line(proc.stderr) or _first_line(proc.stdout) or f"exit {proc.returncode}"
+        raise ToolError(f"buf {args[0]} failed: {detail}")
+    return proc
+
+
+def parse_buf_json(output: str, default_file: str = "<input>") -> list[Violation]:
+    """Read buf's --error-format json output (one JSON object per line)."""
+    violations = []
+    for raw in output.splitlines():
+        line = raw.strip()
+        if not line.startswith("{"):
+            continue
+        item = json.loads(line)
+        violations.append(
+            Violation(
+                file=item.get("path") or default_file,
+                line=int(item.get("start_line") or 1),
+                column=int(item.get("start_column") or 1),
+                rule=str(item.get("type") or "BUF"),
+                message=str(item.get("message") or "").strip(),
+            )
+        )
+    return violations
+
+
+def run_git(args: Sequence[str], cwd: Path, *, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    if check and proc.returncode != 0:
+        raise ToolError(f"git {' '.join(args)} failed: {_first_line(proc.stderr) or proc.returncode}")
+    return proc
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
