@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ss3_schema import options
+from ss3_schema import cli_registry, cli_release, options
 from ss3_schema.breaking import breaking as run_breaking
 from ss3_schema.check import check as run_check
 from ss3_schema.errors import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, Ss3SchemaError
@@ -63,9 +63,12 @@ def breaking(root: Path | None, ref: str, fmt: str) -> int:
 @options.root
 @options.against
 @options.output_format
-def check(root: Path | None, ref: str, fmt: str) -> int:
-    """The PR gate: lint + breaking + event checks buf cannot do."""
-    result = run_check(_workspace(root), ref)
+@options.registry_url
+@options.registry_group
+def check(root: Path | None, ref: str, fmt: str, registry_url: str | None, group: str) -> int:
+    """The PR gate: lint + breaking + event checks buf cannot do (+ the registry's dry run)."""
+    predict = cli_registry.registry_prediction(registry_url, group) if registry_url else None
+    result = run_check(_workspace(root), ref, predict)
     return _emit(result.violations, fmt, "check", result.notices)
 
 
@@ -89,6 +92,10 @@ def build(root: Path | None) -> int:
     wheel = build_wheel(_workspace(root))
     click.echo(f"build: {wheel}")
     return EXIT_OK
+
+
+cli_registry.add_commands(cli)
+cli_release.add_commands(cli)
 
 
 def main() -> None:

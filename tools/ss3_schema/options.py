@@ -31,3 +31,19 @@ root = click.option(
     default=None,
     help="Repository root (default: the nearest directory with buf.yaml).",
 )
+
+registry_url = click.option(
+    "--registry-url",
+    envvar="SS3_REGISTRY_URL",
+    default=None,
+    metavar="URL",
+    help="Apicurio Registry base URL (env SS3_REGISTRY_URL).",
+)
+
+registry_group = click.option(
+    "--group",
+    "group",
+    default="default",
+    show_default=True,
+    help="Registry group of the event artifacts (Apicurio serdes look in 'default').",
+)
