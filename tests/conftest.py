@@ -1,0 +1,15 @@
+"""Fixtures shared by every test module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SchemaRepo, make_schema_repo
+
+
+@pytest.fixture
+def schema_repo(tmp_path: Path) -> SchemaRepo:
+    """A fresh git repository with the real schema tree committed on main."""
+    return make_schema_repo(tmp_path / "repo")
