@@ -13,6 +13,8 @@ AGAINST ?= origin/main
 # Output of lint/breaking/check: text, json or github.
 FORMAT ?= text
 PYTEST_ARGS ?=
+# Extra arguments of `ss3-schema release`, e.g. --push-tag in CI.
+RELEASE_ARGS ?=
 
 VENV_STAMP := $(VENV)/.installed
 GEN_STAMP := ss3-protos/src/ss3/__init__.py
@@ -55,9 +57,18 @@ check: $(VENV_STAMP) ## The whole PR gate against AGAINST
 wheel: $(GEN_STAMP) ## Build the ss3-protos wheel into dist/
 	$(BIN)/ss3-schema build
 
+.PHONY: release
+release: $(GEN_STAMP) ## Post-merge job: build, publish, register, tag (re-runnable)
+	$(BIN)/ss3-schema release $(RELEASE_ARGS)
+
+.PHONY: drift
+drift: $(GEN_STAMP) ## Fail if generation leaves anything for git to see
+	@status="$$(git status --porcelain)"; if [ -n "$$status" ]; then echo "$$status"; echo "drift: generation changed tracked or unignored files"; exit 1; fi
+
 .PHONY: style
 style: $(VENV_STAMP) ## ruff + mypy on the tooling
 	$(BIN)/ruff check tools tests scripts ss3-protos/hatch_build.py
+	$(BIN)/ruff format --check tools tests scripts ss3-protos/hatch_build.py
 	$(BIN)/mypy
 
 .PHONY: test

@@ -11,6 +11,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILES = ("buf.yaml", "buf.gen.yaml", "VERSION")
+PACKAGE_PROJECT_FILES = ("pyproject.toml", "hatch_build.py", "README.md")
 
 
 def in_ci() -> bool:
@@ -67,12 +68,20 @@ class SchemaRepo:
         return git(self.root, *args)
 
 
-def make_schema_repo(dest: Path) -> SchemaRepo:
-    """Copy proto/ and the buf/VERSION files of this checkout into a new git repo."""
+def make_schema_repo(dest: Path, *, with_package: bool = False) -> SchemaRepo:
+    """Copy proto/ and the buf/VERSION files of this checkout into a new git repo.
+
+    with_package also copies the ss3-protos wheel project, so gen + build work there.
+    """
     dest.mkdir(parents=True, exist_ok=True)
     for name in SCHEMA_FILES:
         shutil.copyfile(REPO_ROOT / name, dest / name)
     shutil.copytree(REPO_ROOT / "proto", dest / "proto")
+    if with_package:
+        (dest / "ss3-protos").mkdir()
+        for name in PACKAGE_PROJECT_FILES:
+            shutil.copyfile(REPO_ROOT / "ss3-protos" / name, dest / "ss3-protos" / name)
+        shutil.copyfile(REPO_ROOT / ".gitignore", dest / ".gitignore")
     git(dest, "init", "-q", "-b", "main")
     repo = SchemaRepo(dest)
     repo.commit("schemas")
