@@ -9,8 +9,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from concurrent.futures import ThreadPoolExecutor
+
 from ss3_schema import gitrefs
-from ss3_schema.images import Image, build_image
+from ss3_schema.bufconfig import image_config
+from ss3_schema.errors import ToolError
+from ss3_schema.images import CompileFailed, Image, build_image
 from ss3_schema.report import Violation
 from ss3_schema.toolchain import parse_buf_json, run_buf
 from ss3_schema.workspace import PROTO_DIR, Workspace
@@ -38,17 +42,21 @@ def prepared_base(ws: Workspace, ref: str) -> Iterator[Base]:
             yield Base(commit, None, None)
             return
         image_file = Path(tmp) / "base.binpb"
-        image = build_image(tree, image_file, path_prefix=f"{PROTO_DIR}/")
+        try:
+            image = build_image(tree, image_file, path_prefix=f"{PROTO_DIR}/")
+        except CompileFailed as failed:
+            raise ToolError(f"the base {commit[:12]} does not compile: {failed}") from None
         yield Base(commit, image, image_file)
 
 
-def breaking_against_image(ws: Workspace, base: Base) -> list[Violation]:
-    """buf breaking of the working tree against the base image; none when there is no base."""
+def breaking_images(ws: Workspace, current_file: Path, base: Base) -> list[Violation]:
+    """buf breaking of the compiled working tree against the compiled base; none without a base."""
     if base.image_file is None:
         return []
-    args = ["breaking", "--against", str(base.image_file), "--exclude-imports", "--error-format", "json"]
-    proc = run_buf(args, cwd=ws.root)
-    return [_locate_file_level(v) for v in parse_buf_json(proc.stdout + "\n" + proc.stderr)]
+    args = ["breaking", str(current_file), "--against", str(base.image_file), "--config", image_config(ws)]
+    proc = run_buf([*args, "--exclude-imports", "--error-format", "json"], cwd=ws.root)
+    found = parse_buf_json(proc.stdout + "\n" + proc.stderr, path_prefix=f"{PROTO_DIR}/")
+    return [_locate_file_level(v) for v in found]
 
 
 def _locate_file_level(v: Violation) -> Violation:
@@ -60,5 +68,10 @@ def _locate_file_level(v: Violation) -> Violation:
 
 
 def breaking(ws: Workspace, ref: str) -> list[Violation]:
-    with prepared_base(ws, ref) as base:
-        return breaking_against_image(ws, base)
+    """Compile the working tree and the base in parallel, then compare them."""
+    with tempfile.TemporaryDirectory(prefix="ss3-current-") as tmp, ThreadPoolExecutor(max_workers=1) as pool:
+        current_file = Path(tmp) / "current.binpb"
+        current_job = pool.submit(build_image, ws.root, current_file)
+        with prepared_base(ws, ref) as base:
+            current_job.result()
+            return breaking_images(ws, current_file, base)

@@ -7,14 +7,16 @@ against the already-compiled base image.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ss3_schema import events
-from ss3_schema.breaking import Base, breaking_against_image, prepared_base
+from ss3_schema.breaking import Base, breaking_images, prepared_base
 from ss3_schema.images import CompileFailed, Image, build_image
-from ss3_schema.lint import lint
+from ss3_schema.lint import lint_image
 from ss3_schema.report import Violation
 from ss3_schema.workspace import Workspace
 
@@ -30,16 +32,17 @@ class CheckResult:
 
 def check(ws: Workspace, ref: str, predict: RegistryPrediction | None = None) -> CheckResult:
     """Run the whole gate against merge-base(REF, HEAD)."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        lint_job = pool.submit(lint, ws)
-        current_job = pool.submit(build_image, ws.root)
+    with tempfile.TemporaryDirectory(prefix="ss3-check-") as tmp, ThreadPoolExecutor(max_workers=2) as pool:
+        current_file = Path(tmp) / "current.binpb"
+        current_job = pool.submit(build_image, ws.root, current_file)
         with prepared_base(ws, ref) as base:
             try:
                 current = current_job.result()
             except CompileFailed as failed:
                 # Nothing else is meaningful on a tree that does not compile.
                 return CheckResult(failed.violations)
-            violations = lint_job.result() + breaking_against_image(ws, base)
+            lint_job = pool.submit(lint_image, ws, current_file)
+            violations = breaking_images(ws, current_file, base) + lint_job.result()
             violations += events.check_declarations(current)
             if base.image is not None:
                 violations += events.check_changes(base.image, current)

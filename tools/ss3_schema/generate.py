@@ -1,5 +1,10 @@
 """Stage: generate the Python package tree of the ss3-protos wheel.
 
+One in-process protoc call (the pinned grpcio-tools) compiles the tree,
+runs the Python and gRPC Python generators and writes the descriptor set;
+mypy-protobuf then writes the typed stubs from that descriptor set. buf.gen.yaml describes the same generation
+for `buf generate`; a test keeps the two in agreement.
+
 Everything is produced in a staging directory and swapped into
 ss3-protos/src/ss3 only when complete, so a syntax error or a failing
 plugin never leaves half-written output behind.
@@ -12,14 +17,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ss3_schema.errors import ToolError
-from ss3_schema.images import CompileFailed
-from ss3_schema.toolchain import BUF_VIOLATIONS_EXIT, parse_buf_json, run_buf
+from google.protobuf import descriptor_pb2
+
+from ss3_schema import protoc, stubs
 from ss3_schema.workspace import Workspace, read_version
 
 PACKAGE = "ss3"
 DESCRIPTOR_SET = "_descriptors/ss3.binpb"
-TEMPLATE = "buf.gen.yaml"
 
 _ROOT_INIT = '''"""ShopSTAR3 Protobuf schemas: generated messages, gRPC stubs and descriptors."""
 
@@ -64,26 +68,32 @@ def generate(ws: Workspace) -> Generated:
 
 
 def _generate_into(ws: Workspace, staging: Path) -> Path:
-    descriptor_set = staging / "descriptors.binpb"
-    _build_descriptor_set(ws, descriptor_set)
     out = staging / "out"
-    args = ["generate", str(descriptor_set), "--template", TEMPLATE, "--output", str(out), "--path", PACKAGE]
-    proc = run_buf(args, cwd=ws.root)
-    if proc.returncode != 0:
-        raise ToolError(f"buf generate failed: {proc.stderr.strip().splitlines()[-1:]}")
-    package = out / ws.relative(ws.generated_root) / PACKAGE
+    out.mkdir()
+    descriptor_set = staging / "descriptors.binpb"
+    protoc.run(ws, out, descriptor_set)
+    fds = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes())
+    _write_typed_stubs(fds, ws.proto_files(), out)
+    package = out / PACKAGE
+    _prune_grpc_modules_without_services(package, fds)
     (package / DESCRIPTOR_SET).parent.mkdir(parents=True)
     shutil.copyfile(descriptor_set, package / DESCRIPTOR_SET)
     return package
 
 
-def _build_descriptor_set(ws: Workspace, target: Path) -> None:
-    # One compile serves both generation and the shipped descriptor set: a plain
-    # FileDescriptorSet with imports and source info (comments for tools).
-    args = ["build", "--as-file-descriptor-set", "--error-format", "json", "-o", str(target)]
-    proc = run_buf(args, cwd=ws.root)
-    if proc.returncode == BUF_VIOLATIONS_EXIT:
-        raise CompileFailed(parse_buf_json(proc.stdout + "\n" + proc.stderr))
+def _write_typed_stubs(fds: descriptor_pb2.FileDescriptorSet, own: list[str], out: Path) -> None:
+    request = stubs.request_for(fds.file, own)
+    for generated in stubs.message_stubs(request) + stubs.grpc_stubs(request):
+        (out / generated.name).write_text(generated.content, encoding="utf-8")
+
+
+def _prune_grpc_modules_without_services(package: Path, fds: descriptor_pb2.FileDescriptorSet) -> None:
+    # protoc's gRPC generator writes a module for every file; one without a
+    # service would only import grpcio for nothing, so keep services' only.
+    for fd in fds.file:
+        if fd.name.startswith(f"{PACKAGE}/") and not fd.service:
+            stem = package.parent / fd.name.removesuffix(".proto")
+            stem.with_name(stem.name + "_pb2_grpc.py").unlink(missing_ok=True)
 
 
 def _add_package_files(ws: Workspace, package: Path, version: str) -> None:

@@ -88,7 +88,8 @@ def _looks_like_sha(ref: str) -> bool:
 
 def export_tree(repo: Path, commit: str, paths: list[str], dest: Path) -> bool:
     """Write `paths` as they are at `commit` into dest; False when none of them exist there."""
-    present = [p for p in paths if _exists_at(repo, commit, p)]
+    listed = run_git(["ls-tree", "--name-only", commit, "--", *paths], repo).stdout.split()
+    present = [p for p in paths if p in listed]
     if not present:
         return False
     proc = subprocess.run(
@@ -99,7 +100,3 @@ def export_tree(repo: Path, commit: str, paths: list[str], dest: Path) -> bool:
     with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as archive:
         archive.extractall(dest, filter="data")
     return True
-
-
-def _exists_at(repo: Path, commit: str, path: str) -> bool:
-    return run_git(["cat-file", "-e", f"{commit}:{path}"], repo, check=False).returncode == 0

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from ss3_schema.bufconfig import image_config
 from ss3_schema.report import Violation
 from ss3_schema.toolchain import parse_buf_json, run_buf
-from ss3_schema.workspace import Workspace
+from ss3_schema.workspace import PROTO_DIR, Workspace
 
 
 def lint(ws: Workspace) -> list[Violation]:
+    """Lint the working tree as buf sees it (compiles it)."""
     proc = run_buf(["lint", "--error-format", "json"], cwd=ws.root)
     return parse_buf_json(proc.stdout + "\n" + proc.stderr)
+
+
+def lint_image(ws: Workspace, image_file: Path) -> list[Violation]:
+    """Lint an already compiled image of the working tree, with buf.yaml's lint rules."""
+    args = ["lint", str(image_file), "--config", image_config(ws), "--error-format", "json"]
+    proc = run_buf(args, cwd=ws.root)
+    return parse_buf_json(proc.stdout + "\n" + proc.stderr, path_prefix=f"{PROTO_DIR}/")

@@ -17,12 +17,8 @@ from pathlib import Path
 from google.protobuf import descriptor_pb2
 from google.protobuf.compiler import plugin_pb2
 from grpc_tools import protoc
-from mypy_protobuf.main import Descriptors, GRPCType, generate_mypy_grpc_stubs
 
-
-def service_files(request: plugin_pb2.CodeGeneratorRequest) -> list[str]:
-    by_name = {f.name: f for f in request.proto_file}
-    return [name for name in request.file_to_generate if by_name[name].service]
+from ss3_schema import stubs
 
 
 def generate_grpc_python(
@@ -44,25 +40,15 @@ def generate_grpc_python(
         ]
 
 
-def generate_grpc_stubs(request: plugin_pb2.CodeGeneratorRequest, files: list[str]) -> plugin_pb2.CodeGeneratorResponse:
-    narrowed = plugin_pb2.CodeGeneratorRequest()
-    narrowed.CopyFrom(request)
-    del narrowed.file_to_generate[:]
-    narrowed.file_to_generate.extend(files)
-    response = plugin_pb2.CodeGeneratorResponse()
-    generate_mypy_grpc_stubs(Descriptors(narrowed), response, True, False, False, False, False, GRPCType.BOTH)
-    return response
-
-
 def run(request: plugin_pb2.CodeGeneratorRequest) -> plugin_pb2.CodeGeneratorResponse:
     response = plugin_pb2.CodeGeneratorResponse()
     response.supported_features = plugin_pb2.CodeGeneratorResponse.FEATURE_PROTO3_OPTIONAL
-    files = service_files(request)
+    files = stubs.service_files(request.proto_file, request.file_to_generate)
     if not files:
         return response
     try:
         response.file.extend(generate_grpc_python(request, files))
-        response.file.extend(generate_grpc_stubs(request, files).file)
+        response.file.extend(stubs.grpc_stubs(request))
     except Exception as exc:  # a plugin reports failures in the response, not by crashing
         response.error = str(exc)
     return response

@@ -48,8 +48,11 @@ def run_buf(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return proc
 
 
-def parse_buf_json(output: str, default_file: str = "<input>") -> list[Violation]:
-    """Read buf's --error-format json output (one JSON object per line)."""
+def parse_buf_json(output: str, path_prefix: str = "", default_file: str = "<input>") -> list[Violation]:
+    """Read buf's --error-format json output (one JSON object per line).
+
+    path_prefix turns module-relative paths (image inputs) into repository paths.
+    """
     violations = []
     for raw in output.splitlines():
         line = raw.strip()
@@ -58,7 +61,7 @@ def parse_buf_json(output: str, default_file: str = "<input>") -> list[Violation
         item = json.loads(line)
         violations.append(
             Violation(
-                file=item.get("path") or default_file,
+                file=path_prefix + item["path"] if item.get("path") else default_file,
                 line=int(item.get("start_line") or 1),
                 column=int(item.get("start_column") or 1),
                 rule=str(item.get("type") or "BUF"),

@@ -1,0 +1,126 @@
+"""`make bench`: ss3-schema against the raw tools, on the real tree and a 1,000-file tree.
+
+Reported as ratios against the raw tool measured in the same run, so the
+figures mean the same on a fast laptop and a loaded CI runner:
+  gen     make gen (forced)      / one raw grpc_tools.protoc call, same outputs   target <= 1.2
+  no-op   make gen, nothing changed (seconds)                                     target <= 0.3 s
+  check   ss3-schema check       / raw buf lint + buf breaking                    target <= 1.2
+Each figure is the best of several runs (the least disturbed by other load).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT))
+
+from tests.bench.tree import write_tree  # noqa: E402
+from tests.helpers import SchemaRepo, git, make_schema_repo  # noqa: E402
+
+BIN = Path(sys.executable).parent
+VENV = BIN.parent
+RUNS = 3
+# Files that make's venv stamp depends on: copied with their mtimes so the
+# benchmark repo reuses this venv instead of rebuilding it.
+STAMP_INPUTS = ("Makefile", "requirements/tools.txt", "tools/pyproject.toml")
+
+
+def best_of(runs: int, action: Callable[[], None], before: Callable[[], None] | None = None) -> float:
+    times = []
+    for _ in range(runs):
+        if before:
+            before()
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def run(cmd: Sequence[str], cwd: Path, *, ok_codes: tuple[int, ...] = (0,)) -> None:
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    proc = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode not in ok_codes:
+        raise SystemExit(f"bench: {' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
+
+
+def prepare_repo(dest: Path, extra_files: int) -> SchemaRepo:
+    repo = make_schema_repo(dest, with_package=True)
+    for rel in STAMP_INPUTS:
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / rel, dest / rel)
+    if extra_files:
+        write_tree(dest / "proto", extra_files)
+    repo.commit("bench tree")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.replace(
+        "proto/ss3/orders/v1/order.proto",
+        "  OrderStatus status = 6;\n",
+        "  OrderStatus status = 6;\n  // Sales channel.\n  string channel = 7;\n",
+    )
+    repo.commit("additive change")
+    return repo
+
+
+def raw_protoc(repo: SchemaRepo, out: Path) -> None:
+    files = [p.relative_to(repo.root / "proto").as_posix() for p in sorted((repo.root / "proto").rglob("*.proto"))]
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    cmd = [sys.executable, "-m", "grpc_tools.protoc", "-Iproto"]
+    cmd += [f"--{kind}_out={out}" for kind in ("python", "mypy", "grpc_python", "mypy_grpc")]
+    run([*cmd, *files], repo.root)
+
+
+def bench_tree(label: str, repo: SchemaRepo) -> list[tuple[str, str, str]]:
+    root = repo.root
+    # VENV_STAMP= : reuse this interpreter's venv as it is, whoever installed it.
+    make_gen = ["make", "--no-print-directory", "gen", f"VENV={VENV}", "VENV_STAMP="]
+    touch = (root / "proto/ss3/orders/v1/order.proto").touch
+    raw_gen = best_of(RUNS, lambda: raw_protoc(repo, Path(tempfile.mkdtemp(prefix="raw-gen-"))))
+    ours_gen = best_of(RUNS, lambda: run(make_gen, root), before=touch)
+    noop = best_of(5, lambda: run(make_gen, root))
+    base = git(root, "merge-base", "main", "HEAD")
+    buf = str(BIN / "buf")
+
+    def raw_check() -> None:
+        run([buf, "lint"], root, ok_codes=(0, 100))
+        run([buf, "breaking", "--against", f".git#ref={base}", "--exclude-imports"], root, ok_codes=(0, 100))
+
+    raw = best_of(RUNS, raw_check)
+    ours = best_of(RUNS, lambda: run([str(BIN / "ss3-schema"), "check", "--against", "main"], root, ok_codes=(0, 1)))
+    return [
+        (label, "gen ÷ raw protoc", f"{ours_gen / raw_gen:.2f}  ({ours_gen:.2f}s / {raw_gen:.2f}s)  target <= 1.2"),
+        (label, "no-op make gen", f"{noop:.3f}s  target <= 0.3 s"),
+        (label, "check ÷ raw buf", f"{ours / raw:.2f}  ({ours:.2f}s / {raw:.2f}s)  target <= 1.2"),
+    ]
+
+
+def bench_registry_if_available() -> list[tuple[str, str, str]]:
+    try:
+        from tests.bench import bench_registry
+    except ImportError:
+        return [("registry", "skipped", "tests/bench/bench_registry.py not present")]
+    return [("registry (300 event files)", "", line) for line in bench_registry.main_lines()]
+
+
+def main() -> None:
+    rows: list[tuple[str, str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="ss3-bench-") as tmp:
+        rows += bench_tree("real tree", prepare_repo(Path(tmp) / "real", 0))
+        rows += bench_tree("1,000-file tree", prepare_repo(Path(tmp) / "big", 1000))
+    if "--no-registry" not in sys.argv:
+        rows += bench_registry_if_available()
+    width = max(len(r[0]) for r in rows)
+    for label, what, figure in rows:
+        print(f"{label:<{width}}  {what:<18}  {figure}")
+
+
+if __name__ == "__main__":
+    main()

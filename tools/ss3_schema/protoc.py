@@ -1,0 +1,80 @@
+"""The pinned protoc of grpcio-tools, run in-process, with its errors located.
+
+In-process saves a Python start-up per generation; protoc writes its
+diagnostics to file descriptor 2, so they are captured at that level.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from grpc_tools import protoc as grpc_protoc
+
+from ss3_schema.images import CompileFailed
+from ss3_schema.report import Violation
+from ss3_schema.workspace import PROTO_DIR, Workspace
+
+_DIAGNOSTIC = re.compile(r"^(?P<file>[^:\s]+\.proto):(?P<line>\d+):(?P<col>\d+): (?P<message>.*)$")
+_FILE_DIAGNOSTIC = re.compile(r"^(?P<file>[^:\s]+\.proto): (?P<message>.*)$")
+# protoc's own generators; mypy-protobuf runs in-process afterwards (stubs.py).
+GENERATORS = ("python", "grpc_python")
+
+
+def run(ws: Workspace, out: Path, descriptor_set: Path) -> None:
+    """Generate the Python and gRPC modules of the tree into `out` and write its descriptor set.
+
+    The descriptor set holds imports and source info: self-contained, comments kept.
+    Raises CompileFailed with located diagnostics when the schemas do not compile.
+    """
+    wkt_include = resources.files("grpc_tools") / "_proto"
+    args = ["protoc", f"-I{ws.proto_dir}", f"-I{wkt_include}"]
+    args += [f"--{name}_out={out}" for name in GENERATORS]
+    args += [f"--descriptor_set_out={descriptor_set}", "--include_imports", "--include_source_info"]
+    with _captured_stderr() as captured:
+        code = grpc_protoc.main([*args, *ws.proto_files()])
+        diagnostics = captured.read_text(encoding="utf-8", errors="replace") if code else ""
+    if code != 0:
+        raise CompileFailed(parse_diagnostics(diagnostics))
+
+
+def parse_diagnostics(text: str) -> list[Violation]:
+    """protoc's `file:line:col: message` lines as COMPILE violations with repository paths."""
+    found = []
+    for line in text.splitlines():
+        match = _DIAGNOSTIC.match(line.strip())
+        if match:
+            found.append(_violation(match["file"], int(match["line"]), int(match["col"]), match["message"]))
+            continue
+        match = _FILE_DIAGNOSTIC.match(line.strip())
+        if match:
+            found.append(_violation(match["file"], 1, 1, match["message"]))
+    if not found and text.strip():
+        found.append(Violation(PROTO_DIR, 1, 1, "COMPILE", text.strip().splitlines()[0]))
+    return found
+
+
+def _violation(file: str, line: int, col: int, message: str) -> Violation:
+    return Violation(f"{PROTO_DIR}/{file}", line, col, "COMPILE", message)
+
+
+@contextmanager
+def _captured_stderr() -> Iterator[Path]:
+    """Send fd 2 into a file for the duration; the file is readable after the block."""
+    with tempfile.TemporaryDirectory(prefix="ss3-protoc-") as tmp:
+        path = Path(tmp) / "stderr.txt"
+        with path.open("wb") as sink:
+            sys.stderr.flush()
+            saved = os.dup(2)
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield path
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
