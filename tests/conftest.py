@@ -8,6 +8,9 @@ import pytest
 
 from tests.helpers import SchemaRepo, make_schema_repo
 
+# The real servers, one per test session each: Apicurio Registry and pypiserver.
+pytest_plugins = ["tests.integration.registry_fixture", "tests.integration.pypi_fixture"]
+
 
 @pytest.fixture
 def schema_repo(tmp_path: Path) -> SchemaRepo:

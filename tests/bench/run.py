@@ -22,6 +22,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
+from tests.bench import bench_registry as registry_bench  # noqa: E402
 from tests.bench.tree import write_tree  # noqa: E402
 from tests.helpers import SchemaRepo, git, make_schema_repo  # noqa: E402
 
@@ -102,12 +103,8 @@ def bench_tree(label: str, repo: SchemaRepo) -> list[tuple[str, str, str]]:
     ]
 
 
-def bench_registry_if_available() -> list[tuple[str, str, str]]:
-    try:
-        from tests.bench import bench_registry
-    except ImportError:
-        return [("registry", "skipped", "tests/bench/bench_registry.py not present")]
-    return [("registry (300 event files)", "", line) for line in bench_registry.main_lines()]
+def bench_registry() -> list[tuple[str, str, str]]:
+    return [("registry (300 event files)", "", line) for line in registry_bench.main_lines()]
 
 
 def main() -> None:
@@ -116,7 +113,7 @@ def main() -> None:
         rows += bench_tree("real tree", prepare_repo(Path(tmp) / "real", 0))
         rows += bench_tree("1,000-file tree", prepare_repo(Path(tmp) / "big", 1000))
     if "--no-registry" not in sys.argv:
-        rows += bench_registry_if_available()
+        rows += bench_registry()
     width = max(len(r[0]) for r in rows)
     for label, what, figure in rows:
         print(f"{label:<{width}}  {what:<18}  {figure}")

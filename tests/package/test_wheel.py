@@ -101,7 +101,9 @@ def test_every_module_imports_in_a_clean_venv(consumer_python: Path) -> None:
         print(len(names), ss3.__version__)
         """
     )
-    proc = subprocess.run([str(consumer_python), "-W", "error", "-c", script], capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(consumer_python), "-W", "error", "-c", script], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     count, _version = proc.stdout.split()
     assert int(count) >= 30
@@ -133,7 +135,7 @@ def test_generated_grpc_service_serves_and_answers_on_loopback(consumer_python: 
         print(reply.order.order_id, reply.order.total.amount_minor, order_pb2.OrderStatus.Name(reply.order.status))
         """
     )
-    proc = subprocess.run([str(consumer_python), "-c", script], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([str(consumer_python), "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["ord_1", "1999", "ORDER_STATUS_PAID"]
 
@@ -159,9 +161,9 @@ def test_mypy_accepts_a_consumer_and_catches_a_type_error(consumer_python: Path,
     bad = tmp_path / "bad.py"
     bad.write_text(CONSUMER + "\nplaced(42)\norder_events_pb2.OrderPlaced(order_id='x')\n")
     mypy = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-executable", str(consumer_python)]
-    ok = subprocess.run([*mypy, str(good)], capture_output=True, text=True)
+    ok = subprocess.run([*mypy, str(good)], capture_output=True, text=True, check=False)
     assert ok.returncode == 0, ok.stdout
-    failing = subprocess.run([*mypy, str(bad)], capture_output=True, text=True)
+    failing = subprocess.run([*mypy, str(bad)], capture_output=True, text=True, check=False)
     assert failing.returncode == 1
     assert 'Argument 1 to "placed" has incompatible type "int"' in failing.stdout
     assert '"OrderPlaced" has no attribute "order_id"' in failing.stdout or "order_id" in failing.stdout

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-from concurrent.futures import ThreadPoolExecutor
 
 from ss3_schema import gitrefs
 from ss3_schema.bufconfig import image_config

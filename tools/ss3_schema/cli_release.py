@@ -1,9 +1,220 @@
-"""Click adapters of the release commands (publish, version, release)."""
+"""Click adapters of the release commands (publish, version, release).
+
+Credentials are read from TWINE_USERNAME / TWINE_PASSWORD only: there are no
+options for them, so they never show up in shell history or process lists.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
 import click
+
+from ss3_schema import options, versioning
+from ss3_schema.errors import EXIT_OK, ConfigError, ReleaseRefused
+from ss3_schema.publish import ENV_CERT, ENV_REPOSITORY_URL, PublishResult, default_files, open_index, publish
+from ss3_schema.release import ReleaseReport, release, release_config
+from ss3_schema.report import render
+from ss3_schema.workspace import find_workspace
+
+DETAILS_SHOWN = 20
+
+text_or_json = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools.",
+)
+repository_url = click.option(
+    "--repository-url",
+    envvar=ENV_REPOSITORY_URL,
+    default=None,
+    metavar="URL",
+    help=f"Upload URL of the index (env {ENV_REPOSITORY_URL}); file:///dir publishes into a directory index.",
+)
+index_url = click.option(
+    "--index-url",
+    envvar="SS3_INDEX_URL",
+    default=None,
+    metavar="URL",
+    help="Simple index read before uploading (env SS3_INDEX_URL; default: the upload URL "
+    "without a trailing /legacy, plus /simple/).",
+)
+cert = click.option(
+    "--cert",
+    envvar=ENV_CERT,
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help=f"CA bundle for a private index's TLS certificate (env {ENV_CERT}).",
+)
 
 
 def add_commands(group: click.Group) -> None:
     """Attach the release commands to the top-level group."""
+    group.add_command(publish_command)
+    group.add_command(version_command)
+    group.add_command(release_command)
+
+
+@click.command("publish")
+@options.root
+@repository_url
+@index_url
+@cert
+@text_or_json
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def publish_command(
+    *,
+    root: Path | None,
+    repository_url: str | None,
+    index_url: str | None,
+    cert: str | None,
+    fmt: str,
+    files: tuple[Path],
+) -> int:
+    """Upload FILES (default: the wheels and sdists in dist/) unless the index already has them.
+
+    Same filename and bytes on the index: skipped. Same filename, other bytes:
+    exit 1. Credentials: TWINE_USERNAME / TWINE_PASSWORD.
+    """
+    if not repository_url:
+        raise ConfigError(f"no index to publish to: pass --repository-url or set {ENV_REPOSITORY_URL}")
+    index = open_index(repository_url, index_url=index_url, ca_bundle=cert)
+    result = publish(list(files) or default_files(find_workspace(root)), index)
+    click.echo(json.dumps(asdict(result), indent=2) if fmt == "json" else _publish_text(result))
+    return EXIT_OK
+
+
+def _publish_text(result: PublishResult) -> str:
+    lines = [f"publish: {f.filename}: {f.outcome}" for f in result.files]
+    return "\n".join([*lines, f"publish: {len(result.files)} file(s) on {result.destination}"])
+
+
+@click.command("version")
+@options.root
+@click.option("--check", "mode", flag_value="check", help="Exit 1 unless VERSION fits the change since the last tag.")
+@click.option("--next", "mode", flag_value="next", help="Print the smallest valid version for HEAD.")
+@text_or_json
+def version_command(root: Path | None, mode: str | None, fmt: str) -> int:
+    """Classify the change since the last release tag vX.Y.Z and judge VERSION.
+
+    Breaking: refused. Schema change: minor. Comments only or no schema
+    change: patch. No tag yet: anything from 0.1.0.
+    """
+    check = versioning.check_version(find_workspace(root))
+    if fmt == "json":
+        click.echo(json.dumps(_version_json(check), indent=2))
+    elif mode == "next" and check.next_version is not None:
+        click.echo(str(check.next_version))
+    else:
+        # A failing --check ends with the problem as its error line; no need to say it twice.
+        click.echo(_version_text(check, verdict=not (mode == "check" and check.problem)))
+    if mode == "check" and check.problem is not None:
+        raise ReleaseRefused(check.problem)
+    if mode == "next" and check.next_version is None:
+        raise ReleaseRefused(check.problem or "no valid version")
+    return EXIT_OK
+
+
+def _version_text(check: versioning.VersionCheck, *, verdict: bool) -> str:
+    found = check.classification
+    last = f"{found.last.name} at {found.last.commit[:12]}" if found.last else "none"
+    needs = f", needs a {found.level} bump" if found.level else ""
+    lines = [f"last release: {last}", f"change: {found.change}{needs}"]
+    lines += [f"  {detail}" for detail in found.details[:DETAILS_SHOWN]]
+    if len(found.details) > DETAILS_SHOWN:
+        lines.append(f"  ... and {len(found.details) - DETAILS_SHOWN} more")
+    if found.violations:
+        lines.append(render(list(found.violations), "text"))
+    lines.append(f"declared: {check.declared}")
+    lines.append(f"smallest valid version: {check.next_version or 'none (breaking)'}")
+    if verdict:
+        lines.append(f"verdict: {'ok' if check.ok else check.problem}")
+    return "\n".join(lines)
+
+
+def _version_json(check: versioning.VersionCheck) -> dict[str, object]:
+    found = check.classification
+    last = {"tag": found.last.name, "commit": found.last.commit} if found.last else None
+    return {
+        "ok": check.ok,
+        "declared": str(check.declared),
+        "last_release": last,
+        "change": str(found.change),
+        "needs": found.level,
+        "next": str(check.next_version) if check.next_version else None,
+        "released_at_head": check.released_at_head,
+        "problem": check.problem,
+        "details": list(found.details),
+        "violations": [asdict(v) for v in found.violations],
+    }
+
+
+@click.command("release")
+@options.root
+@repository_url
+@index_url
+@cert
+@options.registry_url
+@options.registry_group
+@click.option("--push-tag", is_flag=True, help="Push the vX.Y.Z tag to origin (the CI release job).")
+@click.option("--local", is_flag=True, help="Trial run: publish into dist/index, only plan registry and tag.")
+@text_or_json
+def release_command(
+    *,
+    root: Path | None,
+    repository_url: str | None,
+    index_url: str | None,
+    cert: str | None,
+    registry_url: str | None,
+    group: str,
+    push_tag: bool,
+    local: bool,
+    fmt: str,
+) -> int:
+    """The main-branch job: version check, gen, build, publish, register, tag.
+
+    Safe to re-run: published files, registered schemas and the tag on HEAD
+    are recognised and kept. Without an index (laptop) it publishes into
+    dist/index and only plans registration and tagging.
+    """
+    config = release_config(
+        repository_url=repository_url,
+        index_url=index_url,
+        ca_bundle=cert,
+        registry_url=registry_url,
+        group=group,
+        push_tag=push_tag,
+        local=local,
+    )
+    report = release(find_workspace(root), config)
+    click.echo(json.dumps(_release_json(report), indent=2) if fmt == "json" else _release_text(report))
+    if report.error is not None:
+        raise report.error
+    return EXIT_OK
+
+
+def _release_text(report: ReleaseReport) -> str:
+    rows = [("step", "outcome", "detail"), *((s.step, s.outcome, s.detail) for s in report.steps)]
+    verdict = "released" if report.ok else "stopped"
+    return "\n".join([*_table(rows), f"release {report.version or '?'}: {verdict}"])
+
+
+def _table(rows: Sequence[tuple[str, str, str]]) -> list[str]:
+    step_width = max(len(r[0]) for r in rows)
+    outcome_width = max(len(r[1]) for r in rows)
+    return [f"{a:<{step_width}}  {b:<{outcome_width}}  {c}".rstrip() for a, b, c in rows]
+
+
+def _release_json(report: ReleaseReport) -> dict[str, object]:
+    return {
+        "ok": report.ok,
+        "version": report.version,
+        "steps": [asdict(step) for step in report.steps],
+        "error": str(report.error) if report.error else None,
+    }

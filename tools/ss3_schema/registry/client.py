@@ -1,0 +1,424 @@
+"""A small client of the Apicurio Registry REST API v3, with retries and timeouts.
+
+Connection errors, timeouts and 5xx answers are retried with exponential
+backoff (bounded attempts, bounded sleeps); 4xx answers never are, because
+the same request would get the same answer. Retrying createArtifact is safe:
+registration uses ifExists=FIND_OR_CREATE_VERSION, so a retry of a request
+whose answer was lost finds the version the first attempt created.
+
+Every HTTP attempt, including retries and token requests, is counted in
+`requests_sent` (the benchmark reports it).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import requests
+
+from ss3_schema.errors import ConfigError, RegistryError
+from ss3_schema.registry.auth import (
+    BasicAuth,
+    BearerToken,
+    ClientCredentials,
+    Credentials,
+    NoAuth,
+    RegistryAuthError,
+    TokenSource,
+    credentials_from_env,
+)
+
+API_PATH = "/apis/registry/v3"
+DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_RETRIES = 4
+BACKOFF_BASE_S = 0.5
+BACKOFF_CAP_S = 8.0
+PAGE_SIZE = 500
+TIMEOUT_ENV = "SS3_REGISTRY_TIMEOUT"
+RETRIES_ENV = "SS3_REGISTRY_RETRIES"
+CA_BUNDLE_ENV = "SS3_REGISTRY_CA_BUNDLE"
+RULE_VIOLATION = "RuleViolationException"
+
+Number = TypeVar("Number", int, float)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where the registry is and how patiently to talk to it."""
+
+    url: str  # without user:password@
+    timeout: float = DEFAULT_TIMEOUT_S
+    retries: int = DEFAULT_RETRIES
+    ca_bundle: Path | None = None
+    url_credentials: BasicAuth | None = field(default=None, repr=False)  # from user:password@ in the URL
+
+    @property
+    def display_url(self) -> str:
+        return display_url(self.url)
+
+
+def connection_from_env(
+    url: str,
+    env: Mapping[str, str],
+    *,
+    timeout: float | None = None,
+    retries: int | None = None,
+    ca_bundle: Path | None = None,
+) -> Connection:
+    """Options win over SS3_REGISTRY_TIMEOUT/_RETRIES/_CA_BUNDLE, which win over defaults."""
+    if timeout is None:
+        timeout = _env_number(env, TIMEOUT_ENV, float, DEFAULT_TIMEOUT_S)
+    if retries is None:
+        retries = _env_number(env, RETRIES_ENV, int, DEFAULT_RETRIES)
+    if ca_bundle is None and env.get(CA_BUNDLE_ENV):
+        ca_bundle = Path(env[CA_BUNDLE_ENV])
+    if timeout <= 0 or retries < 0:
+        raise ConfigError("registry timeout must be > 0 and retries >= 0")
+    if ca_bundle is not None and not ca_bundle.is_file():
+        raise ConfigError(f"CA bundle {ca_bundle} does not exist")
+    return Connection(_base_url(url), timeout, retries, ca_bundle, _url_credentials(url))
+
+
+def _env_number(env: Mapping[str, str], name: str, kind: Callable[[str], Number], default: Number) -> Number:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+
+
+def _base_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"registry URL {display_url(url)!r} is not an http(s) URL")
+    # Accept the API root as well as the server root.
+    path = parts.path.rstrip("/").removesuffix(API_PATH)
+    return display_url(urlunsplit((parts.scheme, parts.netloc, path, "", "")))
+
+
+def _url_credentials(url: str) -> BasicAuth | None:
+    parts = urlsplit(url.strip())
+    if parts.username is None:
+        return None
+    return BasicAuth(unquote(parts.username), unquote(parts.password or ""))
+
+
+def display_url(url: str) -> str:
+    """The URL without user:password@, query or fragment: safe to print."""
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+@dataclass(frozen=True)
+class Reference:
+    """An ArtifactReference: `name` is the exact import string of the .proto file."""
+
+    group_id: str
+    artifact_id: str
+    version: str
+    name: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"groupId": self.group_id, "artifactId": self.artifact_id, "version": self.version, "name": self.name}
+
+
+@dataclass(frozen=True)
+class NewContent:
+    """One artifact version to create (or find, when the content is already there)."""
+
+    artifact_id: str
+    artifact_type: str
+    content: str
+    content_type: str
+    references: tuple[Reference, ...] = ()
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    artifact_id: str
+    version: str
+    global_id: int
+
+
+@dataclass(frozen=True)
+class Cause:
+    description: str
+    context: str
+
+    def __str__(self) -> str:
+        return f"{self.description} at {self.context}" if self.context else self.description
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """The server's rules refused a version; `causes` say why."""
+
+    title: str
+    causes: tuple[Cause, ...]
+
+
+class RegistryClient:
+    """The REST v3 calls registration needs, over one keep-alive session; usable from several threads."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        credentials: Credentials,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.connection = connection
+        self.requests_sent = 0
+        self._count_lock = threading.Lock()
+        self._credentials = credentials
+        self._session = session or requests.Session()
+        self._sleep = sleep
+        self._tokens = TokenSource(credentials, self._post_form) if isinstance(credentials, ClientCredentials) else None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._session.close()
+
+    # -- registration ------------------------------------------------------
+
+    def create_or_find(self, group: str, new: NewContent, *, dry_run: bool = False) -> VersionInfo | Rejection:
+        """createArtifact with ifExists=FIND_OR_CREATE_VERSION&canonical=true.
+
+        An existing version with the same canonical content and references is
+        returned as is; otherwise a new version is created, rules permitting.
+        """
+        params = {"ifExists": "FIND_OR_CREATE_VERSION", "canonical": "true", "dryRun": str(dry_run).lower()}
+        body = {
+            "artifactId": new.artifact_id,
+            "artifactType": new.artifact_type,
+            "firstVersion": {
+                "content": {
+                    "content": new.content,
+                    "contentType": new.content_type,
+                    "references": [ref.as_json() for ref in new.references],
+                }
+            },
+        }
+        response = self._call("POST", f"/groups/{_seg(group)}/artifacts", params=params, json=body)
+        if response.status_code == 200:
+            return _version_info(response.json()["version"])
+        rejection = _rejection(response)
+        if rejection is None:
+            raise self._unexpected(response, f"registering {new.artifact_id}")
+        return rejection
+
+    def group_versions(self, group: str) -> list[VersionInfo]:
+        """Every version in the group, oldest first (paged search, not one call per artifact)."""
+        found: list[VersionInfo] = []
+        for page in self._search_pages(group):
+            found += [_version_info(item) for item in page]
+        return found
+
+    def _search_pages(self, group: str) -> Iterator[list[dict[str, Any]]]:
+        offset = 0
+        while True:
+            params = {"groupId": group, "limit": PAGE_SIZE, "offset": offset, "orderby": "globalId", "order": "asc"}
+            response = self._call("GET", "/search/versions", params=params)
+            self._expect(response, 200, f"listing the versions of group {group}")
+            items: list[dict[str, Any]] = response.json().get("versions", [])
+            yield items
+            offset += len(items)
+            if len(items) < PAGE_SIZE:
+                return
+
+    # -- rules ---------------------------------------------------------------
+
+    def get_rule(self, group: str, artifact_id: str, rule_type: str) -> str | None:
+        """The artifact's own rule level, or None when it has none."""
+        response = self._call("GET", self._rule_path(group, artifact_id, rule_type))
+        if response.status_code == 404:
+            return None
+        self._expect(response, 200, f"reading the {rule_type} rule of {artifact_id}")
+        return str(response.json()["config"])
+
+    def create_rule(self, group: str, artifact_id: str, rule_type: str, config: str) -> bool:
+        """Add the rule; False when the artifact already has one of that type (409)."""
+        path = f"/groups/{_seg(group)}/artifacts/{_seg(artifact_id)}/rules"
+        response = self._call("POST", path, json={"ruleType": rule_type, "config": config})
+        if response.status_code == 409:
+            return False
+        self._expect(response, 204, f"adding the {rule_type} rule to {artifact_id}")
+        return True
+
+    def update_rule(self, group: str, artifact_id: str, rule_type: str, config: str) -> None:
+        path = self._rule_path(group, artifact_id, rule_type)
+        response = self._call("PUT", path, json={"ruleType": rule_type, "config": config})
+        self._expect(response, 200, f"updating the {rule_type} rule of {artifact_id}")
+
+    @staticmethod
+    def _rule_path(group: str, artifact_id: str, rule_type: str) -> str:
+        return f"/groups/{_seg(group)}/artifacts/{_seg(artifact_id)}/rules/{rule_type}"
+
+    # -- transport -----------------------------------------------------------
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One registry request with credentials; 401/403 become RegistryAuthError."""
+        auth: tuple[str, str] | None = None
+        headers = {"Accept": "application/json"}
+        if isinstance(self._credentials, BasicAuth):
+            auth = (self._credentials.username, self._credentials.password)
+        elif isinstance(self._credentials, BearerToken):
+            headers["Authorization"] = f"Bearer {self._credentials.token}"
+        elif self._tokens is not None:
+            headers["Authorization"] = f"Bearer {self._tokens.token()}"
+        url = self.connection.url + API_PATH + path
+        where = f"registry at {self.connection.display_url}"
+        response = self._send(method, url, where, auth=auth, headers=headers, **kwargs)
+        if response.status_code in (401, 403):
+            raise self._refused(response.status_code)
+        return response
+
+    def _refused(self, status: int) -> RegistryAuthError:
+        where = f"registry at {self.connection.display_url}"
+        if isinstance(self._credentials, NoAuth):
+            return RegistryAuthError(f"{where} requires credentials (HTTP {status}); {self._credentials.describe()}")
+        if status == 403:
+            # Authenticated, but the account's role does not allow this (sr-readonly writing, say).
+            return RegistryAuthError(
+                f"{where} denied {self._credentials.describe()} (HTTP 403): the account lacks a role that may do this"
+            )
+        return RegistryAuthError(f"{where} refused the credentials (HTTP {status}) for {self._credentials.describe()}")
+
+    def _post_form(self, url: str, form: dict[str, str]) -> requests.Response:
+        where = f"token endpoint {display_url(url)}"
+        return self._send("POST", url, where, data=form, headers={"Accept": "application/json"})
+
+    def _send(self, method: str, url: str, where: str, **kwargs: Any) -> requests.Response:
+        """Send with retries on connection errors, timeouts and 5xx; never on 4xx."""
+        attempts = self.connection.retries + 1
+        started = time.monotonic()
+        verify: str | bool = str(self.connection.ca_bundle) if self.connection.ca_bundle else True
+        for attempt in range(1, attempts + 1):
+            with self._count_lock:
+                self.requests_sent += 1
+            try:
+                response = self._session.request(method, url, timeout=self.connection.timeout, verify=verify, **kwargs)
+            except requests.exceptions.SSLError:
+                raise RegistryError(
+                    f"TLS verification of the {where} failed; "
+                    f"pass --ca-bundle or set {CA_BUNDLE_ENV} if it uses a private CA"
+                ) from None
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                failure, retry_after = _failure_reason(exc, self.connection.timeout), None
+            else:
+                if response.status_code < 500:
+                    return response
+                failure, retry_after = f"HTTP {response.status_code}", response.headers.get("Retry-After")
+            if attempt < attempts:
+                self._sleep(_backoff(attempt, retry_after))
+        elapsed = time.monotonic() - started
+        raise RegistryError(
+            f"{where} failed: {failure} "
+            f"(gave up after {attempts} attempt{'s' if attempts != 1 else ''} in {elapsed:.1f}s)"
+        )
+
+    # -- answers ---------------------------------------------------------------
+
+    def _expect(self, response: requests.Response, status: int, doing: str) -> None:
+        if response.status_code != status:
+            raise self._unexpected(response, doing)
+
+    def _unexpected(self, response: requests.Response, doing: str) -> RegistryError:
+        return RegistryError(f"registry answered HTTP {response.status_code} {doing}: {_problem_title(response)}")
+
+
+def connect(connection: Connection, env: Mapping[str, str] | None = None) -> RegistryClient:
+    """A client with the credentials the environment configures, else those in the URL."""
+    credentials = credentials_from_env(os.environ if env is None else env)
+    if isinstance(credentials, NoAuth) and connection.url_credentials is not None:
+        credentials = connection.url_credentials
+    return RegistryClient(connection, credentials)
+
+
+def _seg(value: str) -> str:
+    # Artifact ids are import paths ("ss3/common/v1/money.proto"): the
+    # slashes must be escaped to stay one path segment.
+    return quote(value, safe="")
+
+
+def _version_info(item: Mapping[str, Any]) -> VersionInfo:
+    return VersionInfo(str(item["artifactId"]), str(item["version"]), int(item["globalId"]))
+
+
+def _rejection(response: requests.Response) -> Rejection | None:
+    """A rule violation: 400 since 3.3, 409 before and with legacy error codes.
+
+    Other 409s (e.g. ArtifactAlreadyExists) are told apart by the problem's
+    `name`, or by the `causes` list only rule violations carry.
+    """
+    if response.status_code not in (400, 409):
+        return None
+    body = _json_object(response)
+    if body.get("name") != RULE_VIOLATION and "causes" not in body:
+        return None
+    causes = tuple(
+        Cause(str(c.get("description", "")), str(c.get("context", "")))
+        for c in body.get("causes") or []
+        if isinstance(c, dict)
+    )
+    title = str(body.get("title") or body.get("message") or "rule violation")
+    if not causes:
+        # VALIDITY violations carry no causes; the parser's message is in `detail`.
+        causes = (Cause(str(body.get("detail") or title), ""),)
+    return Rejection(title, causes)
+
+
+def _problem_title(response: requests.Response) -> str:
+    body = _json_object(response)
+    return str(body.get("title") or body.get("message") or response.reason or "no details")
+
+
+def _json_object(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _failure_reason(exc: requests.exceptions.RequestException, timeout: float) -> str:
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"connection timed out after {timeout:g}s"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return f"no answer within {timeout:g}s"
+    text = str(exc)
+    if "refused" in text.lower():
+        return "connection refused"
+    if "resolve" in text.lower() or "name or service" in text.lower():
+        return "host name does not resolve"
+    return "connection dropped"
+
+
+def _backoff(attempt: int, retry_after: str | None) -> float:
+    """0.5 s, 1 s, 2 s, ... capped at 8 s, with jitter; Retry-After (seconds) wins, capped too."""
+    if retry_after and retry_after.strip().isdigit():
+        return min(float(retry_after), BACKOFF_CAP_S)
+    delay = min(BACKOFF_BASE_S * 2.0 ** (attempt - 1), BACKOFF_CAP_S)
+    # Jitter spreads the retries of parallel CI jobs hitting the same outage.
+    return delay * random.uniform(0.5, 1.0)  # noqa: S311 - not cryptographic

@@ -1,0 +1,74 @@
+"""Stage: register an OpenAPI 3 document as an OPENAPI artifact.
+
+The document is sent as written: JSON as application/json, YAML as
+application/x-yaml. With canonical=true the server compares documents in
+canonical form, so re-sending the same document (even re-indented, re-quoted,
+or converted between YAML and JSON) finds the existing version.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ss3_schema.errors import SchemaError
+from ss3_schema.registry.client import RegistryClient
+from ss3_schema.registry.plan import PlannedArtifact
+from ss3_schema.registry.register import RegisterResult, register
+
+OPENAPI = "OPENAPI"
+JSON_CONTENT_TYPE = "application/json"
+YAML_CONTENT_TYPE = "application/x-yaml"
+DEFAULT_OPENAPI_COMPATIBILITY = "BACKWARD"
+
+
+def load_openapi(path: Path, artifact_id: str) -> PlannedArtifact:
+    """Read and validate an OpenAPI 3 document; SchemaError naming the file and key otherwise."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SchemaError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+    document, content_type = _parse(path, text)
+    _require_openapi_3(path, document)
+    return PlannedArtifact(
+        artifact_id=artifact_id, file=str(path), content=text, artifact_type=OPENAPI, content_type=content_type
+    )
+
+
+def _parse(path: Path, text: str) -> tuple[Any, str]:
+    try:
+        return json.loads(text), JSON_CONTENT_TYPE
+    except ValueError:
+        pass
+    try:
+        return yaml.safe_load(text), YAML_CONTENT_TYPE
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f":{where.line + 1}" if where is not None else ""
+        raise SchemaError(f"{path}{line}: neither valid JSON nor valid YAML ({getattr(exc, 'problem', exc)})") from None
+
+
+def _require_openapi_3(path: Path, document: Any) -> None:
+    if not isinstance(document, dict):
+        raise SchemaError(f"{path}: not an OpenAPI document (the top level is not a mapping)")
+    if "openapi" not in document:
+        hint = " (a Swagger 2.0 document; convert it to OpenAPI 3)" if "swagger" in document else ""
+        raise SchemaError(f"{path}: no top-level `openapi` key{hint}")
+    # An unquoted `openapi: 3.1` is a YAML float; compare its text.
+    if not str(document["openapi"]).startswith("3."):
+        raise SchemaError(f"{path}: `openapi: {document['openapi']}` is not an OpenAPI 3.x version")
+
+
+def register_openapi(
+    client: RegistryClient,
+    artifact: PlannedArtifact,
+    *,
+    group: str,
+    compatibility: str = DEFAULT_OPENAPI_COMPATIBILITY,
+    dry_run: bool = False,
+) -> RegisterResult:
+    """Register the document idempotently with its COMPATIBILITY rule."""
+    return register(client, [artifact], group=group, compatibility=compatibility, dry_run=dry_run)

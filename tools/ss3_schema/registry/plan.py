@@ -1,0 +1,124 @@
+"""Which artifacts registration creates, and in which order.
+
+Every event file becomes a PROTOBUF artifact named after its topic (the
+serdes' TopicIdStrategy `<topic>-value`, or SimpleTopicIdStrategy `<topic>`).
+What an event file imports, transitively, becomes an artifact named by its
+import path (as the Apicurio Maven plugin's autoRefs names them), except the
+well-known `google/protobuf/*` files the server has built in. Dependencies
+come first, so a dependent's references can pin the versions the server
+returned for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from google.protobuf import descriptor_pb2
+
+from ss3_schema.errors import SchemaError
+from ss3_schema.events import EventFile, event_files
+from ss3_schema.images import Image
+from ss3_schema.workspace import Workspace
+
+STRATEGIES = ("topic", "simple-topic")
+PROTOBUF = "PROTOBUF"
+PROTOBUF_CONTENT_TYPE = "application/x-protobuf"
+BUILT_IN_PREFIX = "google/protobuf/"
+
+
+@dataclass(frozen=True)
+class PlannedArtifact:
+    """One schema file to register: its artifact id, text and what it imports."""
+
+    artifact_id: str
+    file: str  # import path, e.g. ss3/orders/v1/order_events.proto
+    content: str
+    imports: tuple[str, ...] = ()  # import strings that are artifacts too, sorted
+    topic: str | None = None  # set for event files
+    artifact_type: str = PROTOBUF
+    content_type: str = PROTOBUF_CONTENT_TYPE
+
+    @property
+    def is_event(self) -> bool:
+        return self.topic is not None
+
+
+def artifact_id_for(topic: str, strategy: str) -> str:
+    """The artifact id the Kafka serdes look up for the value schema of `topic`."""
+    if strategy == "topic":
+        return f"{topic}-value"
+    if strategy == "simple-topic":
+        return topic
+    raise ValueError(f"unknown strategy {strategy!r}; use one of {STRATEGIES}")
+
+
+def plan_registration(
+    ws: Workspace, image: Image, strategy: str, *, only: Collection[str] | None = None
+) -> list[PlannedArtifact]:
+    """The artifacts for every event file (or those named in `only`), dependencies first."""
+    events = {e.name: e for e in event_files(image) if only is None or e.name in only}
+    ids = _event_artifact_ids(image, events, strategy)
+    files = {fd.name: fd for fd in image.files}
+    planned = []
+    for name in _dependency_order(sorted(events), files):
+        topic = events[name].topic if name in events else None
+        planned.append(
+            PlannedArtifact(
+                artifact_id=ids.get(name, name),
+                file=name,
+                content=_read_schema(ws, image, name),
+                imports=_registered_imports(files[name]),
+                topic=topic,
+            )
+        )
+    return planned
+
+
+def _event_artifact_ids(image: Image, events: Mapping[str, EventFile], strategy: str) -> dict[str, str]:
+    # The gate reports these too; registration refuses rather than guess.
+    ids: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    for name, event in sorted(events.items()):
+        if event.topic is None:
+            raise SchemaError(
+                f"{image.repo_path(name)}: marks events but declares no topic "
+                "(option (ss3.options.v1.topic)); run `ss3-schema check`"
+            )
+        artifact_id = artifact_id_for(event.topic, strategy)
+        if artifact_id in owner:
+            raise SchemaError(
+                f"{image.repo_path(name)}: topic {event.topic!r} is already declared by "
+                f"{image.repo_path(owner[artifact_id])}; run `ss3-schema check`"
+            )
+        owner[artifact_id] = name
+        ids[name] = artifact_id
+    return ids
+
+
+def _registered_imports(fd: descriptor_pb2.FileDescriptorProto) -> tuple[str, ...]:
+    return tuple(sorted(dep for dep in fd.dependency if not dep.startswith(BUILT_IN_PREFIX)))
+
+
+def _dependency_order(roots: list[str], files: Mapping[str, descriptor_pb2.FileDescriptorProto]) -> list[str]:
+    """Depth-first post-order: every file after what it imports, otherwise by name."""
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        for dep in _registered_imports(files[name]):
+            visit(dep)
+        order.append(name)
+
+    for root in roots:
+        visit(root)
+    return order
+
+
+def _read_schema(ws: Workspace, image: Image, name: str) -> str:
+    if name not in image.own:
+        raise SchemaError(f"{name} is imported by an event file but is not in proto/; it cannot be registered")
+    return (ws.proto_dir / name).read_text(encoding="utf-8")

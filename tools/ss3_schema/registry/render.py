@@ -1,0 +1,67 @@
+"""The outcome of a registration, for people (text) and tools (json)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from ss3_schema.registry.register import Action, Outcome, RegisterResult
+
+FORMATS = ("text", "json")
+_WIDTH = max(len(action.value) for action in Action)
+
+
+def render_result(result: RegisterResult, fmt: str, what: str) -> str:
+    return _render_json(result, what) if fmt == "json" else _render_text(result, what)
+
+
+def summary(result: RegisterResult, what: str) -> str:
+    counts = Counter(outcome.action for outcome in result.outcomes)
+    parts = [f"{action.value}: {counts[action]}" for action in Action if counts[action]]
+    total = len(result.outcomes)
+    text = f"{what}: {total} artifact{'s' if total != 1 else ''} in group '{result.group}'"
+    if parts:
+        text += f" ({', '.join(parts)})"
+    if result.dry_run:
+        text += "; dry run: nothing was registered"
+    return text
+
+
+def _render_text(result: RegisterResult, what: str) -> str:
+    lines: list[str] = []
+    for outcome in result.outcomes:
+        lines.append(_text_line(outcome))
+        lines += [f"{'':{_WIDTH}}   - {cause}" for cause in outcome.causes]
+    lines.append(summary(result, what))
+    return "\n".join(lines)
+
+
+def _text_line(outcome: Outcome) -> str:
+    name = outcome.artifact_id if outcome.artifact_id == outcome.file else f"{outcome.artifact_id} ({outcome.file})"
+    details = [f"version {outcome.version}"] if outcome.version and outcome.action is not Action.REJECTED else []
+    details += [text for text in (outcome.note, outcome.rule) if text]
+    suffix = f": {'; '.join(details)}" if details else ""
+    return f"{outcome.action.value:<{_WIDTH}}  {name}{suffix}"
+
+
+def _render_json(result: RegisterResult, what: str) -> str:
+    artifacts = [
+        {
+            "artifact_id": o.artifact_id,
+            "file": o.file,
+            "action": o.action.value,
+            "version": o.version,
+            "note": o.note,
+            "rule": o.rule,
+            "causes": [{"description": c.description, "context": c.context} for c in o.causes],
+        }
+        for o in result.outcomes
+    ]
+    body = {
+        "ok": result.ok,
+        "dry_run": result.dry_run,
+        "group": result.group,
+        "summary": summary(result, what),
+        "artifacts": artifacts,
+    }
+    return json.dumps(body, indent=2)

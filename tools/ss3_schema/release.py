@@ -1,0 +1,275 @@
+"""The main-branch release in one command: version → gen → build → publish → register → tag.
+
+Every step converges when re-run: publishing skips a file the index already
+holds with the same bytes (builds are reproducible per commit), registration
+is idempotent, and an existing tag on HEAD is accepted. So a release that
+stopped half-way (say, the registry was down) is finished by running it again.
+
+Without a configured index the release is a local trial: the wheel goes into
+a PEP 503 directory index under dist/index, registration and tagging are only
+planned, so nothing outside the checkout changes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple, Protocol
+
+from ss3_schema import versioning
+from ss3_schema.errors import EXIT_VIOLATIONS, ConfigError, ReleaseRefused, Ss3SchemaError, ToolError, UsageError
+from ss3_schema.generate import generate
+from ss3_schema.images import build_image
+from ss3_schema.publish import DirectoryIndex, Index, file_sha256, open_index, publish
+from ss3_schema.registry.client import connect, connection_from_env
+from ss3_schema.registry.plan import PlannedArtifact, plan_registration
+from ss3_schema.registry.predict import strategy_from_env
+from ss3_schema.registry.register import register
+from ss3_schema.registry.render import summary as registration_summary
+from ss3_schema.toolchain import run_git
+from ss3_schema.wheel import build_wheel
+from ss3_schema.workspace import Workspace
+
+LOCAL_INDEX_DIR = "index"
+REMOTE = "origin"
+# Used only when git has no identity configured (a bare CI runner): annotated
+# tags need a tagger, and the release tool is the one tagging.
+FALLBACK_TAGGER = ("-c", "user.name=ss3-schema release", "-c", "user.email=ss3-schema-release@example.invalid")
+STEPS = ("version", "gen", "build", "publish", "register", "tag")
+
+
+class RegistrationRejected(Ss3SchemaError):
+    """The registry's compatibility or validity rules refused an event schema."""
+
+    exit_code = EXIT_VIOLATIONS
+
+
+class Done(NamedTuple):
+    """How a step ended: a short outcome word and a detail line."""
+
+    outcome: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: str
+    outcome: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RegistryTarget:
+    url: str
+    group: str
+
+
+class RegisterStep(Protocol):
+    """Registers the event schemas (target given) or describes the plan (target None)."""
+
+    def __call__(self, ws: Workspace, target: RegistryTarget | None) -> Done: ...
+
+
+@dataclass(frozen=True)
+class ReleaseConfig:
+    """Where to release; `index` None means the local directory index (a trial run)."""
+
+    index: Index | None = None
+    registry: RegistryTarget | None = None
+    push_tag: bool = False
+
+    @property
+    def local(self) -> bool:
+        return self.index is None
+
+
+@dataclass
+class ReleaseReport:
+    version: str | None
+    steps: list[StepResult]
+    error: Ss3SchemaError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def release_config(
+    *,
+    repository_url: str | None,
+    index_url: str | None,
+    ca_bundle: str | None,
+    registry_url: str | None,
+    group: str,
+    push_tag: bool,
+    local: bool,
+    env: Mapping[str, str] | None = None,
+) -> ReleaseConfig:
+    """Turn the options into a config; a CI run without an index is a mistake, not a trial."""
+    env = os.environ if env is None else env
+    repository_url, registry_url = repository_url or None, registry_url or None  # an empty variable is unset
+    if local:
+        if push_tag:
+            raise UsageError("--push-tag pushes the tag of a real release; drop --local")
+        return ReleaseConfig()
+    if env.get("CI", "").lower() in ("1", "true", "yes"):
+        _require_ci_configuration(repository_url, registry_url)
+    if repository_url is None and push_tag:
+        raise UsageError("--push-tag needs a package index (--repository-url or TWINE_REPOSITORY_URL)")
+    index = open_index(repository_url, index_url=index_url, ca_bundle=ca_bundle) if repository_url else None
+    registry = RegistryTarget(registry_url, group) if registry_url else None
+    return ReleaseConfig(index, registry, push_tag)
+
+
+def _require_ci_configuration(repository_url: str | None, registry_url: str | None) -> None:
+    # Locally a missing index or registry means "trial run"; in CI it means a
+    # missing secret, and a release that silently skips a step is worse than none.
+    if repository_url is None:
+        raise ConfigError("no package index configured in CI: set TWINE_REPOSITORY_URL (or pass --local)")
+    if registry_url is None:
+        raise ConfigError("no schema registry configured in CI: set SS3_REGISTRY_URL (or pass --local)")
+
+
+@dataclass
+class _Run:
+    ws: Workspace
+    config: ReleaseConfig
+    register: RegisterStep
+    check: versioning.VersionCheck | None = None
+    wheel: Path | None = None
+
+    @property
+    def version(self) -> versioning.Version:
+        if self.check is None:
+            raise RuntimeError("the version step runs first")
+        return self.check.declared
+
+
+def release(ws: Workspace, config: ReleaseConfig, register: RegisterStep | None = None) -> ReleaseReport:
+    """Run every step in order; stop at the first failure and report what ran."""
+    run = _Run(ws, config, register or register_event_schemas)
+    steps: list[tuple[str, Callable[[_Run], Done]]] = [
+        ("version", _version_step),
+        ("gen", _gen_step),
+        ("build", _build_step),
+        ("publish", _publish_step),
+        ("register", _register_step),
+        ("tag", _tag_step),
+    ]
+    results: list[StepResult] = []
+    for position, (name, step) in enumerate(steps):
+        try:
+            done = step(run)
+        except Ss3SchemaError as exc:
+            results.append(StepResult(name, "failed", str(exc)))
+            results += [StepResult(later, "not run") for later, _ in steps[position + 1 :]]
+            return ReleaseReport(str(run.check.declared) if run.check else None, results, exc)
+        results.append(StepResult(name, *done))
+    return ReleaseReport(str(run.version), results)
+
+
+def _version_step(run: _Run) -> Done:
+    if not run.config.local:
+        _require_clean_tree(run.ws)
+    run.check = check = versioning.check_version(run.ws)
+    if check.problem is not None:
+        raise ReleaseRefused(check.problem)
+    if check.released_at_head:
+        return Done("ok", f"{check.declared}: HEAD is tagged v{check.declared} already; finishing that release")
+    return Done("ok", f"{check.declared}: {versioning.summary(check.classification)}")
+
+
+def _require_clean_tree(ws: Workspace) -> None:
+    # What is built must be what is tagged: no uncommitted or untracked schema files.
+    status = run_git(["status", "--porcelain"], ws.root).stdout.splitlines()
+    if status:
+        paths = ", ".join(line[3:] for line in status[:5]) + (", ..." if len(status) > 5 else "")
+        raise ConfigError(f"uncommitted changes ({paths}): a release is built from a commit")
+
+
+def _gen_step(run: _Run) -> Done:
+    result = generate(run.ws)
+    return Done("ok", f"{result.modules} modules from {result.protos} schema files")
+
+
+def _build_step(run: _Run) -> Done:
+    wheel = build_wheel(run.ws)
+    if f"-{run.version}-" not in wheel.name:
+        raise ToolError(f"{wheel.name}: expected version {run.version} (from VERSION) in the wheel's name")
+    run.wheel = wheel
+    return Done("ok", f"{run.ws.relative(wheel)} (sha256 {file_sha256(wheel)[:12]})")
+
+
+def _publish_step(run: _Run) -> Done:
+    if run.wheel is None:
+        raise RuntimeError("the build step runs before publishing")
+    index = run.config.index or DirectoryIndex(run.ws.dist_dir / LOCAL_INDEX_DIR)
+    result = publish([run.wheel], index)
+    outcome = result.files[0].outcome
+    if run.config.local:
+        hint = f"pip install --index-url {result.destination} ss3-protos=={run.version}"
+        return Done(f"{outcome} (local)", f"{result.destination} (try: {hint})")
+    return Done(str(outcome), result.destination)
+
+
+def _register_step(run: _Run) -> Done:
+    return run.register(run.ws, None if run.config.local else run.config.registry)
+
+
+def _tag_step(run: _Run) -> Done:
+    tag, head = run.version.tag, versioning.head_commit(run.ws)
+    if run.config.local:
+        return Done("planned", f"would tag {tag} at {head[:12]} (local trial: no tag)")
+    existing = _tag_commit(run.ws, tag)
+    if existing is not None and existing != head:
+        raise ReleaseRefused(f"tag {tag} already exists on commit {existing[:12]}, not HEAD {head[:12]}")
+    outcome = "already at HEAD" if existing else "created"
+    if existing is None:
+        _create_tag(run.ws, tag, str(run.version))
+    if not run.config.push_tag:
+        return Done(outcome, f"{tag} at {head[:12]}; not pushed (--push-tag pushes it)")
+    _push_tag(run.ws, tag)
+    return Done(f"{outcome}, pushed", f"{tag} at {head[:12]} on {REMOTE}")
+
+
+def _tag_commit(ws: Workspace, tag: str) -> str | None:
+    proc = run_git(["rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}"], ws.root, check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def _create_tag(ws: Workspace, tag: str, version: str) -> None:
+    has_identity = run_git(["var", "GIT_COMMITTER_IDENT"], ws.root, check=False).returncode == 0
+    identity = () if has_identity else FALLBACK_TAGGER
+    run_git([*identity, "tag", "-a", tag, "-m", f"ss3-protos {version}", "HEAD"], ws.root)
+
+
+def _push_tag(ws: Workspace, tag: str) -> None:
+    proc = run_git(["push", "--quiet", REMOTE, f"refs/tags/{tag}:refs/tags/{tag}"], ws.root, check=False)
+    if proc.returncode == 0:
+        return
+    if "rejected" in proc.stderr or "already exists" in proc.stderr:
+        raise ReleaseRefused(f"tag {tag} already exists on {REMOTE} at another commit")
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    raise ToolError(f"git push {REMOTE} {tag} failed: {lines[-1] if lines else proc.returncode}")
+
+
+def register_event_schemas(ws: Workspace, target: RegistryTarget | None) -> Done:
+    """The register step: what `ss3-schema register` does, or its plan when no registry is configured."""
+    strategy = strategy_from_env(os.environ)
+    artifacts = plan_registration(ws, build_image(ws.root), strategy)
+    if target is None:
+        return Done("planned", f"registry not configured: would register {_describe_plan(artifacts)}")
+    with connect(connection_from_env(target.url, os.environ)) as client:
+        result = register(client, artifacts, group=target.group)
+    if not result.ok:
+        rejected = ", ".join(outcome.artifact_id for outcome in result.rejected)
+        raise RegistrationRejected(f"the registry's rules rejected {rejected}; see `ss3-schema register --dry-run`")
+    return Done("registered", registration_summary(result, "register"))
+
+
+def _describe_plan(artifacts: list[PlannedArtifact]) -> str:
+    event_ids = [a.artifact_id for a in artifacts if a.is_event]
+    imported = len(artifacts) - len(event_ids)
+    return f"{len(event_ids)} event artifacts (+{imported} imported files): {', '.join(event_ids)}"

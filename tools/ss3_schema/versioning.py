@@ -1,0 +1,353 @@
+"""Release versions: what the change since the last release tag requires of VERSION.
+
+The VERSION file declares the next release; tags `vX.Y.Z` mark past ones.
+The working tree is compared with the highest release tag that is an
+ancestor of HEAD (SemVer, as in docs/releasing.md):
+
+  breaking (anything the gate's breaking check reports)  refused: add a vN package instead
+  protobuf runtime pin moved to a new major               major
+  any other change of the compiled schema                 minor (additions, options, deprecations)
+  comments or formatting only, or no schema change        patch
+  no release tag yet                                      first release: anything >= 0.1.0
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from google.protobuf import descriptor_pb2
+
+from ss3_schema import events
+from ss3_schema.breaking import breaking_images, prepared_base
+from ss3_schema.errors import ConfigError
+from ss3_schema.images import Image, build_image
+from ss3_schema.report import Violation
+from ss3_schema.toolchain import run_git
+from ss3_schema.workspace import VERSION_FILE, Workspace, read_version
+
+TAG_PATTERN = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+VERSION_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+# The wheel's protobuf floor follows the toolchain pinned here (see hatch_build.py).
+TOOLCHAIN_PINS = "requirements/tools.txt"
+PROTOBUF_PIN = re.compile(r"^protobuf==(\d+)\.", re.MULTILINE)
+REMOTE = "origin"
+
+Level = Literal["patch", "minor", "major"]
+
+
+@dataclass(frozen=True, order=True)
+class Version:
+    major: int
+    minor: int
+    patch: int
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        match = VERSION_PATTERN.match(text.strip())
+        if match is None:
+            raise ConfigError(f"{VERSION_FILE}: {text.strip()!r} is not a release version MAJOR.MINOR.PATCH")
+        return cls(*(int(part) for part in match.groups()))
+
+    def bump(self, level: Level) -> Version:
+        if level == "major":
+            return Version(self.major + 1, 0, 0)
+        if level == "minor":
+            return Version(self.major, self.minor + 1, 0)
+        return Version(self.major, self.minor, self.patch + 1)
+
+    @property
+    def tag(self) -> str:
+        return f"v{self}"
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+FIRST_RELEASE_MINIMUM = Version(0, 1, 0)
+
+
+@dataclass(frozen=True)
+class ReleaseTag:
+    name: str
+    version: Version
+    commit: str
+
+
+class Change(StrEnum):
+    """What changed since the last release, from least to most demanding."""
+
+    FIRST_RELEASE = "first release"
+    NONE = "no schema change"
+    COMMENTS = "comments or formatting only"
+    SCHEMA = "schema change"
+    RUNTIME_MAJOR = "protobuf runtime major"
+    BREAKING = "breaking"
+
+
+LEVEL_OF_CHANGE: dict[Change, Level] = {
+    Change.NONE: "patch",
+    Change.COMMENTS: "patch",
+    Change.SCHEMA: "minor",
+    Change.RUNTIME_MAJOR: "major",
+}
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The change from the last release tag (None: no release yet) to the working tree."""
+
+    last: ReleaseTag | None
+    change: Change
+    details: tuple[str, ...] = ()
+    violations: tuple[Violation, ...] = ()
+
+    @property
+    def level(self) -> Level | None:
+        """The bump the change needs; None for a first release or a refused (breaking) change."""
+        return LEVEL_OF_CHANGE.get(self.change)
+
+    @property
+    def minimum(self) -> Version | None:
+        """The smallest version this change may be released as; None when it may not be released."""
+        if self.change is Change.BREAKING:
+            return None
+        if self.last is None or self.level is None:
+            return FIRST_RELEASE_MINIMUM
+        return self.last.version.bump(self.level)
+
+
+@dataclass(frozen=True)
+class VersionCheck:
+    """VERSION judged against the change; `problem` is the one-line refusal, None when fine."""
+
+    declared: Version
+    classification: Classification
+    head: str
+    problem: str | None = None
+    released_at_head: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    @property
+    def next_version(self) -> Version | None:
+        """The smallest valid version for HEAD (its own tag when HEAD is already released)."""
+        if self.released_at_head:
+            return self.declared
+        return self.classification.minimum
+
+
+def check_version(ws: Workspace) -> VersionCheck:
+    """Classify the change since the last release tag and judge the declared VERSION."""
+    declared = Version.parse(read_version(ws))
+    head = head_commit(ws)
+    tags = release_tags(ws)
+    existing = next((t for t in tags if t.version == declared), None)
+    if existing is not None and existing.commit == head:
+        # The release of HEAD is being re-run: nothing to classify, it converges.
+        last = ReleaseTag(existing.name, existing.version, head)
+        return VersionCheck(declared, Classification(last, Change.NONE), head, released_at_head=True)
+    classification = classify(ws, tags)
+    return VersionCheck(declared, classification, head, _problem(declared, classification, existing))
+
+
+def _problem(declared: Version, found: Classification, existing: ReleaseTag | None) -> str | None:
+    minimum = found.minimum
+    if minimum is None:
+        count = len(found.violations)
+        return (
+            f"the change since {_last_name(found)} is breaking ({count} violation{'s' if count != 1 else ''}); "
+            "no version can release it: add a new vN package instead"
+        )
+    if existing is not None:
+        return (
+            f"declared {declared}, need at least {minimum} because tag {existing.name} already exists "
+            f"on commit {existing.commit[:12]}, not HEAD"
+        )
+    if declared < minimum:
+        return f"declared {declared}, need at least {minimum} because {reason(found)}"
+    return None
+
+
+def summary(found: Classification) -> str:
+    """The classification in one line, for a release that may go ahead."""
+    if found.last is None:
+        return "first release (no vX.Y.Z tag before HEAD)"
+    details = f" ({_summarize(found.details)})" if found.details else ""
+    return f"{found.change} since {found.last.name}, needs {found.level}{details}"
+
+
+def reason(found: Classification) -> str:
+    """Why the change needs its bump, in one clause."""
+    last = _last_name(found)
+    if found.change is Change.FIRST_RELEASE:
+        return f"there is no release tag yet and a first release starts at {FIRST_RELEASE_MINIMUM}"
+    if found.change is Change.SCHEMA:
+        return f"the schema changed since {last} ({_summarize(found.details)}): a minor bump"
+    if found.change is Change.RUNTIME_MAJOR:
+        return f"{found.details[0]}: a major bump"
+    if found.change is Change.COMMENTS:
+        return f"only comments or formatting changed since {last}: a patch bump"
+    if found.change is Change.BREAKING:
+        return f"the change since {last} is breaking"
+    return f"the schema is unchanged since {last}: a patch bump"
+
+
+def _summarize(details: tuple[str, ...], shown: int = 3) -> str:
+    more = f", and {len(details) - shown} more" if len(details) > shown else ""
+    return ", ".join(details[:shown]) + more
+
+
+def _last_name(found: Classification) -> str:
+    return found.last.name if found.last else "the start"
+
+
+def classify(ws: Workspace, tags: list[ReleaseTag] | None = None) -> Classification:
+    """Compare the working tree with the highest release tag that is an ancestor of HEAD."""
+    last = last_release(ws, release_tags(ws) if tags is None else tags)
+    if last is None:
+        return Classification(None, Change.FIRST_RELEASE)
+    with tempfile.TemporaryDirectory(prefix="ss3-version-") as tmp, prepared_base(ws, last.commit) as base:
+        current_file = Path(tmp) / "current.binpb"
+        current = build_image(ws.root, current_file)
+        violations = breaking_images(ws, current_file, base)
+        if base.image is not None:
+            violations += events.check_changes(base.image, current)
+        if violations:
+            return Classification(last, Change.BREAKING, violations=tuple(sorted(set(violations))))
+        runtime = _runtime_major_change(ws, last)
+        if runtime:
+            return Classification(last, Change.RUNTIME_MAJOR, (runtime,))
+        return _classify_schema(last, base.image, current)
+
+
+def _classify_schema(last: ReleaseTag, base: Image | None, current: Image) -> Classification:
+    old = _files_without_source_info(base)
+    new = _files_without_source_info(current)
+    if old != new:
+        return Classification(last, Change.SCHEMA, describe_schema_change(base, current))
+    if _source_info(base) != _source_info(current):
+        return Classification(last, Change.COMMENTS)
+    return Classification(last, Change.NONE)
+
+
+def describe_schema_change(base: Image | None, current: Image) -> tuple[str, ...]:
+    """What was added (new files, messages, fields, enum values, services, RPCs), else what changed."""
+    old = set(schema_elements(base)) if base else set()
+    added = [element for element in schema_elements(current) if element not in old]
+    if added:
+        return tuple(f"added {element}" for element in added)
+    old_files = _files_without_source_info(base)
+    changed = [name for name, data in _files_without_source_info(current).items() if old_files.get(name) != data]
+    return tuple(f"changed options or declarations in {current.repo_path(name)}" for name in sorted(changed))
+
+
+def schema_elements(image: Image) -> Iterator[str]:
+    """Every named element of the image's own files, as `<kind> <full name>`, in file order."""
+    for fd in sorted(image.own_files(), key=lambda f: f.name):
+        yield f"file {image.repo_path(fd.name)}"
+        prefix = f"{fd.package}." if fd.package else ""
+        yield from _message_elements(fd.message_type, prefix)
+        yield from _enum_elements(fd.enum_type, prefix)
+        yield from (f"extension {prefix}{ext.name}" for ext in fd.extension)
+        for service in fd.service:
+            yield f"service {prefix}{service.name}"
+            yield from (f"rpc {prefix}{service.name}.{method.name}" for method in service.method)
+
+
+def _message_elements(messages: Iterable[descriptor_pb2.DescriptorProto], prefix: str) -> Iterator[str]:
+    for message in messages:
+        name = f"{prefix}{message.name}"
+        yield f"message {name}"
+        yield from (f"field {name}.{f.name}" for f in message.field)
+        yield from (f"extension {name}.{ext.name}" for ext in message.extension)
+        yield from _message_elements(message.nested_type, f"{name}.")
+        yield from _enum_elements(message.enum_type, f"{name}.")
+
+
+def _enum_elements(enums: Iterable[descriptor_pb2.EnumDescriptorProto], prefix: str) -> Iterator[str]:
+    for enum in enums:
+        yield f"enum {prefix}{enum.name}"
+        # Enum values are scoped like siblings of their enum (C++ scoping rules).
+        yield from (f"enum value {prefix}{value.name}" for value in enum.value)
+
+
+def _files_without_source_info(image: Image | None) -> dict[str, bytes]:
+    found = {}
+    for fd in image.own_files() if image else []:
+        bare = descriptor_pb2.FileDescriptorProto()
+        bare.CopyFrom(fd)
+        bare.ClearField("source_code_info")
+        found[fd.name] = bare.SerializeToString(deterministic=True)
+    return found
+
+
+def _source_info(image: Image | None) -> dict[str, bytes]:
+    own = image.own_files() if image else []
+    return {fd.name: fd.source_code_info.SerializeToString(deterministic=True) for fd in own}
+
+
+def _runtime_major_change(ws: Workspace, last: ReleaseTag) -> str:
+    """A move of the pinned protobuf to another major: consumers on the old runtime cannot upgrade."""
+    old = run_git(["show", f"{last.commit}:{TOOLCHAIN_PINS}"], ws.root, check=False)
+    new_file = ws.root / TOOLCHAIN_PINS
+    if old.returncode != 0 or not new_file.is_file():
+        return ""
+    old_major, new_major = _protobuf_major(old.stdout), _protobuf_major(new_file.read_text(encoding="utf-8"))
+    if old_major is None or new_major is None or old_major == new_major:
+        return ""
+    return f"the protobuf runtime moved from major {old_major} to {new_major} ({TOOLCHAIN_PINS})"
+
+
+def _protobuf_major(pins: str) -> int | None:
+    match = PROTOBUF_PIN.search(pins)
+    return int(match.group(1)) if match else None
+
+
+def head_commit(ws: Workspace) -> str:
+    proc = run_git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], ws.root, check=False)
+    if proc.returncode != 0:
+        raise ConfigError(f"{ws.root}: not a git repository with a commit; releases are cut from commits")
+    return proc.stdout.strip()
+
+
+def release_tags(ws: Workspace) -> list[ReleaseTag]:
+    """Every `vX.Y.Z` tag with the commit it points at, highest version first."""
+    _require_full_history(ws)
+    listing = run_git(
+        ["for-each-ref", "refs/tags", "--format=%(refname:short) %(objectname) %(*objectname)"], ws.root
+    ).stdout
+    tags = []
+    for line in listing.splitlines():
+        name, obj, *peeled = line.split()
+        match = TAG_PATTERN.match(name)
+        if match:
+            # Annotated tags peel to their commit; lightweight ones are the commit.
+            tags.append(ReleaseTag(name, Version(*(int(p) for p in match.groups())), (peeled or [obj])[0]))
+    return sorted(tags, key=lambda t: t.version, reverse=True)
+
+
+def last_release(ws: Workspace, tags: list[ReleaseTag]) -> ReleaseTag | None:
+    """The highest release tag whose commit is an ancestor of (or is) HEAD."""
+    for tag in tags:
+        if run_git(["merge-base", "--is-ancestor", tag.commit, "HEAD"], ws.root, check=False).returncode == 0:
+            return tag
+    return None
+
+
+def _require_full_history(ws: Workspace) -> None:
+    # A shallow clone hides older tags: the last release would look like none.
+    if run_git(["rev-parse", "--is-shallow-repository"], ws.root, check=False).stdout.strip() != "true":
+        return
+    fetched = run_git(["fetch", "--quiet", "--tags", "--unshallow", REMOTE], ws.root, check=False)
+    if fetched.returncode != 0:
+        raise ConfigError(
+            "shallow clone: the version check needs the full history and its tags (actions/checkout: fetch-depth: 0)"
+        )
