@@ -57,6 +57,10 @@ check: $(VENV_STAMP) ## The whole PR gate against AGAINST
 wheel: $(GEN_STAMP) ## Build the ss3-protos wheel into dist/
 	$(BIN)/ss3-schema build
 
+.PHONY: version-check
+version-check: $(VENV_STAMP) ## Fail if VERSION is too small for the change since the last vX.Y.Z tag
+	$(BIN)/ss3-schema version --check
+
 .PHONY: release
 release: $(GEN_STAMP) ## Post-merge job: build, publish, register, tag (re-runnable)
 	$(BIN)/ss3-schema release $(RELEASE_ARGS)
