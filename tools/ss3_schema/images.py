@@ -15,8 +15,6 @@ from ss3_schema.toolchain import BUF_VIOLATIONS_EXIT, parse_buf_json, run_buf
 # Field numbers inside descriptor.proto, used to address SourceCodeInfo paths.
 FILE_MESSAGE_TYPE = 4
 FILE_OPTIONS = 8
-MESSAGE_FIELD = 2
-MESSAGE_OPTIONS = 7
 
 
 class CompileFailed(SchemaError):
@@ -42,9 +40,6 @@ class Image:
 
     def repo_path(self, name: str) -> str:
         return self.path_prefix + name
-
-    def as_set(self) -> descriptor_pb2.FileDescriptorSet:
-        return descriptor_pb2.FileDescriptorSet(file=list(self.files))
 
 
 def build_image(source_dir: Path, output: Path | None = None, *, path_prefix: str = "proto/") -> Image:
