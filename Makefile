@@ -98,4 +98,4 @@ lock: $(VENV_STAMP) ## Re-pin requirements/tools.txt from requirements/tools.in
 
 .PHONY: clean
 clean: ## Remove generated code, wheels and caches (keeps .venv and .cache)
-	rm -rf ss3-protos/src ss3-protos/build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf ss3-protos/src dist .pytest_cache .mypy_cache .ruff_cache

@@ -31,14 +31,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO_ROOT, SchemaRepo, in_ci, make_schema_repo
+from tests.helpers import SchemaRepo, make_schema_repo, server_unavailable
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 START_ATTEMPTS = 3  # a free port can be taken between probing and binding
-PACKAGE_PROJECT_FILES = ("pyproject.toml", "hatch_build.py", "README.md")
-GITIGNORE = "ss3-protos/src/\ndist/\n"
 SKIPPED_DIST_INFO = {"INSTALLER", "REQUESTED", "RECORD", "direct_url.json"}
 
 
@@ -100,10 +98,7 @@ def _start_or_give_up(htpasswd: Path, packages: Path, log: Path) -> tuple[subpro
         if not failure:
             return process, url
         _stop(process)
-    message = f"pypi-server did not start: {failure}; log: {_tail(log)}"
-    if in_ci():
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    server_unavailable(f"pypi-server did not start: {failure}; log: {_tail(log)}")
 
 
 def _launch(port: int, htpasswd: Path, packages: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -156,10 +151,7 @@ def _tail(log: Path) -> str:
 
 def make_package_repo(dest: Path, version: str = "1.0.0") -> SchemaRepo:
     """A schema repo (see make_schema_repo) that also holds the wheel project ss3-protos/."""
-    repo = make_schema_repo(dest)
-    for name in PACKAGE_PROJECT_FILES:
-        repo.write(f"ss3-protos/{name}", (REPO_ROOT / "ss3-protos" / name).read_text(encoding="utf-8"))
-    repo.write(".gitignore", GITIGNORE)
+    repo = make_schema_repo(dest, with_package=True)
     repo.write("VERSION", f"{version}\n")
     repo.commit("wheel project")
     return repo

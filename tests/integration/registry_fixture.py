@@ -30,7 +30,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.helpers import REPO_ROOT, in_ci
+from tests.helpers import REPO_ROOT, server_unavailable
 
 REGISTRY_SCRIPT = REPO_ROOT / "scripts" / "registry.py"
 USER = "ss3-ci"
@@ -55,10 +55,7 @@ def _start(state_dir: Path, **options: Any) -> Any:
     try:
         return script.start_registry(state_dir=state_dir, basic_auth=(USER, secrets.token_urlsafe(18)), **options)
     except script.RegistryError as error:
-        message = f"Apicurio Registry did not start: {error}"
-        if in_ci():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        server_unavailable(f"Apicurio Registry did not start: {error}")
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,6 @@ def _build(repo: SchemaRepo) -> Path:
 @pytest.fixture(scope="session")
 def built_repo(tmp_path_factory: pytest.TempPathFactory) -> SchemaRepo:
     repo = make_schema_repo(tmp_path_factory.mktemp("wheel") / "repo", with_package=True)
-    repo.commit("package project")
     _build(repo)
     return repo
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ss3_schema import gitrefs
+from ss3_schema import events, gitrefs
 from ss3_schema.bufconfig import image_config
 from ss3_schema.errors import ToolError
 from ss3_schema.images import CompileFailed, Image, build_image
@@ -66,11 +66,37 @@ def _locate_file_level(v: Violation) -> Violation:
     return v
 
 
-def breaking(ws: Workspace, ref: str) -> list[Violation]:
-    """Compile the working tree and the base in parallel, then compare them."""
+@dataclass(frozen=True)
+class Comparison:
+    """The compiled working tree (also kept as an image file for buf) and the compiled base."""
+
+    current: Image
+    current_file: Path
+    base: Base
+
+
+@contextmanager
+def compared(ws: Workspace, ref: str) -> Iterator[Comparison]:
+    """Compile the working tree and merge-base(REF, HEAD) in parallel.
+
+    Raises CompileFailed when the working tree does not compile.
+    """
     with tempfile.TemporaryDirectory(prefix="ss3-current-") as tmp, ThreadPoolExecutor(max_workers=1) as pool:
         current_file = Path(tmp) / "current.binpb"
         current_job = pool.submit(build_image, ws.root, current_file)
         with prepared_base(ws, ref) as base:
-            current_job.result()
-            return breaking_images(ws, current_file, base)
+            yield Comparison(current_job.result(), current_file, base)
+
+
+def incompatibilities(ws: Workspace, comparison: Comparison) -> list[Violation]:
+    """What breaks FULL compatibility: buf's FILE rules, plus the event rules buf cannot check."""
+    found = breaking_images(ws, comparison.current_file, comparison.base)
+    if comparison.base.image is not None:
+        found += events.check_changes(comparison.base.image, comparison.current)
+    return found
+
+
+def breaking(ws: Workspace, ref: str) -> list[Violation]:
+    """buf's FILE rules only, the working tree against merge-base(REF, HEAD)."""
+    with compared(ws, ref) as comparison:
+        return breaking_images(ws, comparison.current_file, comparison.base)

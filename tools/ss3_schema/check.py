@@ -1,21 +1,18 @@
 """The PR gate: lint + breaking + event checks (+ the registry's verdict).
 
-The independent steps run in parallel: linting, compiling the working
-tree, and exporting and compiling the base tree. buf breaking then runs
-against the already-compiled base image.
+The working tree and the base are compiled once each, in parallel; the
+lint and the comparison then run on those images, also in parallel.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ss3_schema import events
-from ss3_schema.breaking import Base, breaking_images, prepared_base
-from ss3_schema.images import CompileFailed, Image, build_image
+from ss3_schema.breaking import Base, Comparison, compared, incompatibilities
+from ss3_schema.images import CompileFailed, Image
 from ss3_schema.lint import lint_image
 from ss3_schema.report import Violation
 from ss3_schema.workspace import Workspace
@@ -32,23 +29,22 @@ class CheckResult:
 
 def check(ws: Workspace, ref: str, predict: RegistryPrediction | None = None) -> CheckResult:
     """Run the whole gate against merge-base(REF, HEAD)."""
-    with tempfile.TemporaryDirectory(prefix="ss3-check-") as tmp, ThreadPoolExecutor(max_workers=2) as pool:
-        current_file = Path(tmp) / "current.binpb"
-        current_job = pool.submit(build_image, ws.root, current_file)
-        with prepared_base(ws, ref) as base:
-            try:
-                current = current_job.result()
-            except CompileFailed as failed:
-                # Nothing else is meaningful on a tree that does not compile.
-                return CheckResult(failed.violations)
-            lint_job = pool.submit(lint_image, ws, current_file)
-            violations = breaking_images(ws, current_file, base) + lint_job.result()
-            violations += events.check_declarations(current)
-            if base.image is not None:
-                violations += events.check_changes(base.image, current)
-            notices = [f"compared against {base.commit[:12]} (merge-base of {ref} and HEAD)"]
-            if predict is None:
-                notices.append("registry check skipped: no --registry-url or SS3_REGISTRY_URL given")
-            else:
-                violations += predict(ws, current, base)
+    try:
+        with compared(ws, ref) as comparison:
+            return _gate(ws, ref, comparison, predict)
+    except CompileFailed as failed:
+        # Nothing else is meaningful on a tree that does not compile.
+        return CheckResult(failed.violations)
+
+
+def _gate(ws: Workspace, ref: str, comparison: Comparison, predict: RegistryPrediction | None) -> CheckResult:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        lint_job = pool.submit(lint_image, ws, comparison.current_file)
+        violations = incompatibilities(ws, comparison) + lint_job.result()
+    violations += events.check_declarations(comparison.current)
+    notices = [f"compared against {comparison.base.commit[:12]} (merge-base of {ref} and HEAD)"]
+    if predict is None:
+        notices.append("registry check skipped: no --registry-url or SS3_REGISTRY_URL given")
+    else:
+        violations += predict(ws, comparison.current, comparison.base)
     return CheckResult(sorted(set(violations)), notices)

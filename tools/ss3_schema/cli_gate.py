@@ -41,8 +41,8 @@ def check(root: Path | None, ref: str, fmt: str, registry_url: str | None, group
     predict = None
     if registry_url:
         # Imported here: only a gate that talks to a registry pays for the HTTP stack.
-        from ss3_schema.cli_registry import registry_prediction  # noqa: PLC0415
+        from ss3_schema.registry.predict import prediction  # noqa: PLC0415
 
-        predict = registry_prediction(registry_url, group)
+        predict = prediction(registry_url, group)
     result = run_check(workspace(root), ref, predict)
     return emit(result.violations, fmt, "check", result.notices)

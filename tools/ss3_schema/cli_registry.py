@@ -15,13 +15,12 @@ from typing import Any
 import click
 
 from ss3_schema import options
-from ss3_schema.check import RegistryPrediction
 from ss3_schema.errors import EXIT_OK, EXIT_VIOLATIONS, UsageError
 from ss3_schema.images import build_image
 from ss3_schema.registry import client as registry_client
 from ss3_schema.registry.openapi import DEFAULT_OPENAPI_COMPATIBILITY, load_openapi, register_openapi
 from ss3_schema.registry.plan import STRATEGIES, plan_registration
-from ss3_schema.registry.predict import STRATEGY_ENV, prediction
+from ss3_schema.registry.predict import STRATEGY_ENV
 from ss3_schema.registry.register import (
     COMPATIBILITY_LEVELS,
     DEFAULT_COMPATIBILITY,
@@ -29,7 +28,7 @@ from ss3_schema.registry.register import (
     RegisterResult,
     register,
 )
-from ss3_schema.registry.render import FORMATS, render_result
+from ss3_schema.registry.render import render_result
 from ss3_schema.workspace import find_workspace
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -63,9 +62,7 @@ def _registry_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help=f"PEM file of CAs to trust instead of the system's (env {registry_client.CA_BUNDLE_ENV}).",
         ),
         click.option("--dry-run", is_flag=True, help="Let the server evaluate its rules but persist nothing."),
-        click.option(
-            "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="text or json."
-        ),
+        options.text_or_json,
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -165,14 +162,3 @@ def register_openapi_command(
     with _connect(registry_url, timeout, retries, ca_bundle) as client:
         result = register_openapi(client, artifact, group=group, compatibility=compatibility, dry_run=dry_run)
     return _emit(result, fmt, "register-openapi")
-
-
-def add_commands(group: click.Group) -> None:
-    """Attach the registry commands to the top-level group."""
-    group.add_command(register_command)
-    group.add_command(register_openapi_command)
-
-
-def registry_prediction(url: str, group: str) -> RegistryPrediction:
-    """The check step that asks the registry (dryRun) about changed event schemas."""
-    return prediction(url, group)

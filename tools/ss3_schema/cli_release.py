@@ -22,14 +22,6 @@ from ss3_schema.workspace import find_workspace
 
 DETAILS_SHOWN = 20
 
-text_or_json = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="text for people, json for tools.",
-)
 repository_url = click.option(
     "--repository-url",
     envvar=ENV_REPOSITORY_URL,
@@ -54,19 +46,12 @@ cert = click.option(
 )
 
 
-def add_commands(group: click.Group) -> None:
-    """Attach the release commands to the top-level group."""
-    group.add_command(publish_command)
-    group.add_command(version_command)
-    group.add_command(release_command)
-
-
 @click.command("publish")
 @options.root
 @repository_url
 @index_url
 @cert
-@text_or_json
+@options.text_or_json
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def publish_command(
     *,
@@ -99,7 +84,7 @@ def _publish_text(result: PublishResult) -> str:
 @options.root
 @click.option("--check", "mode", flag_value="check", help="Exit 1 unless VERSION fits the change since the last tag.")
 @click.option("--next", "mode", flag_value="next", help="Print the smallest valid version for HEAD.")
-@text_or_json
+@options.text_or_json
 def version_command(root: Path | None, mode: str | None, fmt: str) -> int:
     """Classify the change since the last release tag vX.Y.Z and judge VERSION.
 
@@ -164,7 +149,7 @@ def _version_json(check: versioning.VersionCheck) -> dict[str, object]:
 @options.registry_group
 @click.option("--push-tag", is_flag=True, help="Push the vX.Y.Z tag to origin (the CI release job).")
 @click.option("--local", is_flag=True, help="Trial run: publish into dist/index, only plan registry and tag.")
-@text_or_json
+@options.text_or_json
 def release_command(
     *,
     root: Path | None,

@@ -30,7 +30,7 @@ def merge_base(repo: Path, ref: str) -> str:
         base = _try_merge_base(repo, target)
         if base is not None:
             return base
-        if not _is_shallow(repo):
+        if not is_shallow(repo):
             break
         _deepen(repo, ref, step)
     base = _try_merge_base(repo, target)
@@ -70,7 +70,7 @@ def _try_merge_base(repo: Path, target: str) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
-def _is_shallow(repo: Path) -> bool:
+def is_shallow(repo: Path) -> bool:
     return run_git(["rev-parse", "--is-shallow-repository"], repo).stdout.strip() == "true"
 
 

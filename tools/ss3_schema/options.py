@@ -17,6 +17,15 @@ output_format = click.option(
     help="text for people, json for tools, github for workflow annotations.",
 )
 
+text_or_json = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools.",
+)
+
 against = click.option(
     "--against",
     "ref",

@@ -17,8 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -36,6 +35,7 @@ from packaging.utils import (
 )
 
 from ss3_schema.errors import ConfigError, PublishConflict, PublishError
+from ss3_schema.retry import Backoff, RetriesExhausted, send_with_retries
 from ss3_schema.simple_index import IndexLink, parse_project_page, render_project_page, render_root_page
 from ss3_schema.workspace import Workspace
 
@@ -45,6 +45,7 @@ ENV_PASSWORD = "TWINE_PASSWORD"  # noqa: S105 - the variable's name, not a secre
 ENV_CERT = "TWINE_CERT"
 SDIST_SUFFIX = ".tar.gz"
 TIMEOUT_S = (10.0, 120.0)  # (connect, read)
+BACKOFF_CAP_S = 8.0
 USER_AGENT = "ss3-schema-publish"
 
 
@@ -110,11 +111,9 @@ class RetryPolicy:
     attempts: int = 4
     backoff_s: float = 1.0
 
-    def pauses(self) -> Iterator[float]:
-        """The pause before each attempt: none before the first, then 1x, 2x, 4x ... backoff."""
-        yield 0.0
-        for retry in range(self.attempts - 1):
-            yield self.backoff_s * 2**retry
+    @property
+    def backoff(self) -> Backoff:
+        return Backoff(base_s=self.backoff_s, cap_s=BACKOFF_CAP_S)
 
 
 class Index(Protocol):
@@ -321,31 +320,26 @@ class HttpIndex:
         files: dict[str, tuple[str, bytes, str]] | None = None,
         allow_redirects: bool = True,
     ) -> requests.Response:
-        failure = ""
-        for pause in self._retry.pauses():
-            time.sleep(pause)
-            try:
-                response = self._session.request(
-                    method,
-                    url,
-                    headers=headers,
-                    data=data,
-                    files=files,
-                    auth=self._auth_for(url),
-                    timeout=TIMEOUT_S,
-                    allow_redirects=allow_redirects,
-                )
-            except requests.exceptions.SSLError:
-                raise PublishError(f"{what}: TLS verification failed; set {ENV_CERT} to the CA bundle") from None
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                failure = "timed out" if isinstance(exc, requests.Timeout) else "cannot connect"
-            except requests.RequestException as exc:
-                raise PublishError(f"{what}: {type(exc).__name__}") from None
-            else:
-                if response.status_code < 500:
-                    return response
-                failure = f"HTTP {response.status_code} {response.reason}"
-        raise PublishError(f"{what}: {failure} ({self._retry.attempts} attempts)")
+        def attempt() -> requests.Response:
+            return self._session.request(
+                method,
+                url,
+                headers=headers,
+                data=data,
+                files=files,
+                auth=self._auth_for(url),
+                timeout=TIMEOUT_S,
+                allow_redirects=allow_redirects,
+            )
+
+        try:
+            return send_with_retries(attempt, attempts=self._retry.attempts, backoff=self._retry.backoff)
+        except requests.exceptions.SSLError:
+            raise PublishError(f"{what}: TLS verification failed; set {ENV_CERT} to the CA bundle") from None
+        except RetriesExhausted as exhausted:
+            raise PublishError(f"{what}: {_exhausted_reason(exhausted)} ({exhausted.attempts} attempts)") from None
+        except requests.RequestException as exc:
+            raise PublishError(f"{what}: {type(exc).__name__}") from None
 
     def _auth_for(self, url: str) -> tuple[str, str] | None:
         # Credentials are meant for the upload host; a simple index elsewhere
@@ -367,6 +361,12 @@ class HttpIndex:
         if self._credentials.auth is None:
             return f"set {ENV_USERNAME} and {ENV_PASSWORD}"
         return f"check {ENV_USERNAME} and {ENV_PASSWORD}"
+
+
+def _exhausted_reason(exhausted: RetriesExhausted) -> str:
+    if exhausted.response is not None:
+        return f"HTTP {exhausted.response.status_code} {exhausted.response.reason}"
+    return "timed out" if isinstance(exhausted.error, requests.Timeout) else "cannot connect"
 
 
 def _says_already_exists(response: requests.Response) -> bool:

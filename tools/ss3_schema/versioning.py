@@ -14,19 +14,17 @@ ancestor of HEAD (SemVer, as in docs/releasing.md):
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Literal
 
 from google.protobuf import descriptor_pb2
 
-from ss3_schema import events
-from ss3_schema.breaking import breaking_images, prepared_base
+from ss3_schema import gitrefs
+from ss3_schema.breaking import compared, incompatibilities
 from ss3_schema.errors import ConfigError
-from ss3_schema.images import Image, build_image
+from ss3_schema.images import Image
 from ss3_schema.report import Violation
 from ss3_schema.toolchain import run_git
 from ss3_schema.workspace import VERSION_FILE, Workspace, read_version
@@ -214,18 +212,14 @@ def classify(ws: Workspace, tags: list[ReleaseTag] | None = None) -> Classificat
     last = last_release(ws, release_tags(ws) if tags is None else tags)
     if last is None:
         return Classification(None, Change.FIRST_RELEASE)
-    with tempfile.TemporaryDirectory(prefix="ss3-version-") as tmp, prepared_base(ws, last.commit) as base:
-        current_file = Path(tmp) / "current.binpb"
-        current = build_image(ws.root, current_file)
-        violations = breaking_images(ws, current_file, base)
-        if base.image is not None:
-            violations += events.check_changes(base.image, current)
+    with compared(ws, last.commit) as comparison:
+        violations = incompatibilities(ws, comparison)
         if violations:
             return Classification(last, Change.BREAKING, violations=tuple(sorted(set(violations))))
         runtime = _runtime_major_change(ws, last)
         if runtime:
             return Classification(last, Change.RUNTIME_MAJOR, (runtime,))
-        return _classify_schema(last, base.image, current)
+        return _classify_schema(last, comparison.base.image, comparison.current)
 
 
 def _classify_schema(last: ReleaseTag, base: Image | None, current: Image) -> Classification:
@@ -344,7 +338,7 @@ def last_release(ws: Workspace, tags: list[ReleaseTag]) -> ReleaseTag | None:
 
 def _require_full_history(ws: Workspace) -> None:
     # A shallow clone hides older tags: the last release would look like none.
-    if run_git(["rev-parse", "--is-shallow-repository"], ws.root, check=False).stdout.strip() != "true":
+    if not gitrefs.is_shallow(ws.root):
         return
     fetched = run_git(["fetch", "--quiet", "--tags", "--unshallow", REMOTE], ws.root, check=False)
     if fetched.returncode != 0:

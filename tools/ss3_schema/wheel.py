@@ -9,7 +9,6 @@ timestamp comes from SOURCE_DATE_EPOCH, set to the commit time of HEAD.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,15 +42,10 @@ def _run_build(ws: Workspace, outdir: Path) -> Path:
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
         raise ToolError(f"wheel build failed: {tail[0]}")
-    _remove_build_leftovers(ws)
     wheels = sorted(outdir.glob("*.whl"))
     if len(wheels) != 1:
         raise ToolError(f"wheel build produced {len(wheels)} wheels, expected 1")
     return wheels[0]
-
-
-def _remove_build_leftovers(ws: Workspace) -> None:
-    shutil.rmtree(ws.package_project / "build", ignore_errors=True)
 
 
 def source_date_epoch(ws: Workspace) -> str:

@@ -13,7 +13,6 @@ Every HTTP attempt, including retries and token requests, is counted in
 from __future__ import annotations
 
 import os
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -36,12 +35,12 @@ from ss3_schema.registry.auth import (
     TokenSource,
     credentials_from_env,
 )
+from ss3_schema.retry import Backoff, RetriesExhausted, send_with_retries
 
 API_PATH = "/apis/registry/v3"
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_RETRIES = 4
-BACKOFF_BASE_S = 0.5
-BACKOFF_CAP_S = 8.0
+BACKOFF = Backoff(base_s=0.5, cap_s=8.0, jitter=True)
 PAGE_SIZE = 500
 TIMEOUT_ENV = "SS3_REGISTRY_TIMEOUT"
 RETRIES_ENV = "SS3_REGISTRY_RETRIES"
@@ -311,32 +310,22 @@ class RegistryClient:
 
     def _send(self, method: str, url: str, where: str, **kwargs: Any) -> requests.Response:
         """Send with retries on connection errors, timeouts and 5xx; never on 4xx."""
-        attempts = self.connection.retries + 1
-        started = time.monotonic()
         verify: str | bool = str(self.connection.ca_bundle) if self.connection.ca_bundle else True
-        for attempt in range(1, attempts + 1):
+
+        def attempt() -> requests.Response:
             with self._count_lock:
                 self.requests_sent += 1
-            try:
-                response = self._session.request(method, url, timeout=self.connection.timeout, verify=verify, **kwargs)
-            except requests.exceptions.SSLError:
-                raise RegistryError(
-                    f"TLS verification of the {where} failed; "
-                    f"pass --ca-bundle or set {CA_BUNDLE_ENV} if it uses a private CA"
-                ) from None
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                failure, retry_after = _failure_reason(exc, self.connection.timeout), None
-            else:
-                if response.status_code < 500:
-                    return response
-                failure, retry_after = f"HTTP {response.status_code}", response.headers.get("Retry-After")
-            if attempt < attempts:
-                self._sleep(_backoff(attempt, retry_after))
-        elapsed = time.monotonic() - started
-        raise RegistryError(
-            f"{where} failed: {failure} "
-            f"(gave up after {attempts} attempt{'s' if attempts != 1 else ''} in {elapsed:.1f}s)"
-        )
+            return self._session.request(method, url, timeout=self.connection.timeout, verify=verify, **kwargs)
+
+        try:
+            return send_with_retries(attempt, attempts=self.connection.retries + 1, backoff=BACKOFF, sleep=self._sleep)
+        except requests.exceptions.SSLError:
+            raise RegistryError(
+                f"TLS verification of the {where} failed; "
+                f"pass --ca-bundle or set {CA_BUNDLE_ENV} if it uses a private CA"
+            ) from None
+        except RetriesExhausted as exhausted:
+            raise RegistryError(f"{where} failed: {_exhausted_reason(exhausted, self.connection.timeout)}") from None
 
     # -- answers ---------------------------------------------------------------
 
@@ -402,6 +391,17 @@ def _json_object(response: requests.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def _exhausted_reason(exhausted: RetriesExhausted, timeout: float) -> str:
+    if exhausted.response is not None:
+        failure = f"HTTP {exhausted.response.status_code}"
+    elif exhausted.error is not None:
+        failure = _failure_reason(exhausted.error, timeout)
+    else:
+        failure = "no attempt made"
+    plural = "s" if exhausted.attempts != 1 else ""
+    return f"{failure} (gave up after {exhausted.attempts} attempt{plural} in {exhausted.elapsed:.1f}s)"
+
+
 def _failure_reason(exc: requests.exceptions.RequestException, timeout: float) -> str:
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return f"connection timed out after {timeout:g}s"
@@ -413,12 +413,3 @@ def _failure_reason(exc: requests.exceptions.RequestException, timeout: float) -
     if "resolve" in text.lower() or "name or service" in text.lower():
         return "host name does not resolve"
     return "connection dropped"
-
-
-def _backoff(attempt: int, retry_after: str | None) -> float:
-    """0.5 s, 1 s, 2 s, ... capped at 8 s, with jitter; Retry-After (seconds) wins, capped too."""
-    if retry_after and retry_after.strip().isdigit():
-        return min(float(retry_after), BACKOFF_CAP_S)
-    delay = min(BACKOFF_BASE_S * 2.0 ** (attempt - 1), BACKOFF_CAP_S)
-    # Jitter spreads the retries of parallel CI jobs hitting the same outage.
-    return delay * random.uniform(0.5, 1.0)  # noqa: S311 - not cryptographic

@@ -7,7 +7,6 @@ from collections import Counter
 
 from ss3_schema.registry.register import Action, Outcome, RegisterResult
 
-FORMATS = ("text", "json")
 _WIDTH = max(len(action.value) for action in Action)
 
 
