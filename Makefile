@@ -19,7 +19,7 @@ RELEASE_ARGS ?=
 VENV_STAMP := $(VENV)/.installed
 GEN_STAMP := ss3-protos/src/ss3/__init__.py
 PROTOS := $(shell find proto -name '*.proto' 2>/dev/null)
-TOOL_SOURCES := $(wildcard tools/ss3_schema/*.py)
+TOOL_SOURCES := $(shell find tools/ss3_schema -name '*.py')
 
 .PHONY: help
 help: ## Show this help
@@ -71,8 +71,8 @@ drift: $(GEN_STAMP) ## Fail if generation leaves anything for git to see
 
 .PHONY: style
 style: $(VENV_STAMP) ## ruff + mypy on the tooling
-	$(BIN)/ruff check tools tests scripts ss3-protos/hatch_build.py
-	$(BIN)/ruff format --check tools tests scripts ss3-protos/hatch_build.py
+	$(BIN)/ruff check tools tests devservices ss3-protos/hatch_build.py
+	$(BIN)/ruff format --check tools tests devservices ss3-protos/hatch_build.py
 	$(BIN)/mypy
 
 .PHONY: test
@@ -85,11 +85,11 @@ bench: $(GEN_STAMP) ## Benchmarks: ratios against the raw tools
 
 .PHONY: registry-up
 registry-up: $(VENV_STAMP) ## Start a local Apicurio Registry on 127.0.0.1
-	$(BIN)/python scripts/registry.py up
+	$(BIN)/python -m devservices.registry up
 
 .PHONY: registry-down
 registry-down: ## Stop the local Apicurio Registry
-	$(PYTHON) scripts/registry.py down
+	$(PYTHON) -m devservices.registry down
 
 .PHONY: lock
 lock: $(VENV_STAMP) ## Re-pin requirements/tools.txt from requirements/tools.in

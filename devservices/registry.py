@@ -7,11 +7,11 @@ with a JDK >= 21 and in-memory H2 storage, so nothing survives a restart.
 
 CLI::
 
-    python scripts/registry.py up [--port N] [--basic-auth USER:PASSWORD ...]
+    python -m devservices.registry up [--port N] [--basic-auth USER:PASSWORD ...]
                                   [--legacy-error-codes] [--global-rule TYPE=LEVEL ...]
                                   [--state-dir DIR]
-    python scripts/registry.py status [--state-dir DIR]
-    python scripts/registry.py down [--state-dir DIR]
+    python -m devservices.registry status [--state-dir DIR]
+    python -m devservices.registry down [--state-dir DIR]
 
 ``up`` prints the base URL (``http://127.0.0.1:PORT``) on stdout. Every command
 exits 0 on success and 2 on failure, with a one-line reason on stderr (a failed

@@ -26,7 +26,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
-from ss3_schema.images import build_image  # noqa: E402
+from ss3_schema.gate.images import build_image  # noqa: E402
 from ss3_schema.registry.auth import BasicAuth, Credentials, NoAuth, credentials_from_env  # noqa: E402
 from ss3_schema.registry.client import Connection, RegistryClient  # noqa: E402
 from ss3_schema.registry.plan import plan_registration  # noqa: E402
@@ -90,13 +90,8 @@ def _expect(result: RegisterResult, action: Action) -> None:
 
 
 def _registry_script() -> Any:
-    spec = importlib.util.spec_from_file_location("ss3_registry_script", REPO_ROOT / "scripts" / "registry.py")
-    if spec is None or spec.loader is None:
-        raise SystemExit("bench: scripts/registry.py is missing")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    sys.path.insert(0, str(REPO_ROOT))
+    return importlib.import_module("devservices.registry")
 
 
 def main_lines() -> list[str]:

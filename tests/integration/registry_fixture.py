@@ -1,4 +1,4 @@
-"""Session fixtures for a real Apicurio Registry on 127.0.0.1 (scripts/registry.py).
+"""Session fixtures for a real Apicurio Registry on 127.0.0.1 (devservices/registry.py).
 
 ``registry``         basic auth on (embedded users), 3.3 error codes (rule violation = 400)
 ``legacy_registry``  the same with legacy error codes (rule violation = 409), started on first use
@@ -17,9 +17,7 @@ what the registry holds).
 
 from __future__ import annotations
 
-import importlib.util
 import secrets
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,24 +28,14 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.helpers import REPO_ROOT, server_unavailable
+from devservices import registry as devservices_registry
+from tests.helpers import server_unavailable
 
-REGISTRY_SCRIPT = REPO_ROOT / "scripts" / "registry.py"
 USER = "ss3-ci"
 
 
 def _registry_script() -> ModuleType:
-    """scripts/registry.py as a module (scripts/ is not a package)."""
-    name = "ss3_registry_script"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REGISTRY_SCRIPT)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {REGISTRY_SCRIPT}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    return devservices_registry
 
 
 def _start(state_dir: Path, **options: Any) -> Any:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from ss3_schema.errors import RegistryError
-from ss3_schema.publish import Credentials, open_index
-from ss3_schema.release import Done, RegistryTarget, ReleaseConfig, ReleaseReport, release
+from ss3_schema.release.pipeline import Done, RegistryTarget, ReleaseConfig, ReleaseReport, release
+from ss3_schema.release.publish import Credentials, open_index
 from ss3_schema.workspace import Workspace
 
 from tests.helpers import SchemaRepo, git

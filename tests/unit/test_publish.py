@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from ss3_schema.errors import ConfigError, PublishConflict, PublishError
-from ss3_schema.publish import (
+from ss3_schema.release.publish import (
     Credentials,
     DirectoryIndex,
     HttpIndex,
@@ -26,7 +26,7 @@ from ss3_schema.publish import (
     read_distribution,
     safe_url,
 )
-from ss3_schema.simple_index import parse_project_page
+from ss3_schema.release.simple_index import parse_project_page
 
 SECRET = "pa55-w0rd-never-shown"
 NO_WAIT = RetryPolicy(attempts=3, backoff_s=0.0)

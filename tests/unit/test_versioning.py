@@ -6,7 +6,7 @@ import json
 
 import pytest
 from ss3_schema.errors import ConfigError
-from ss3_schema.versioning import Change, Version, check_version, classify, summary
+from ss3_schema.release.versioning import Change, Version, check_version, classify, summary
 from ss3_schema.workspace import Workspace
 
 from tests.helpers import SchemaRepo, run_cli

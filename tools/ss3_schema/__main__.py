@@ -1,3 +1,3 @@
-from ss3_schema.cli import main
+from ss3_schema.cli.main import main
 
 main()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
-from ss3_schema import protoc, stubs
+from ss3_schema.build import protoc, stubs
 from ss3_schema.workspace import Workspace, read_version
 
 PACKAGE = "ss3"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from grpc_tools import protoc as grpc_protoc
 
-from ss3_schema.images import CompileFailed
+from ss3_schema.gate.images import CompileFailed
 from ss3_schema.report import Violation
 from ss3_schema.workspace import PROTO_DIR, Workspace
 

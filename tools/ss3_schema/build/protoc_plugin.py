@@ -18,7 +18,7 @@ from google.protobuf import descriptor_pb2
 from google.protobuf.compiler import plugin_pb2
 from grpc_tools import protoc
 
-from ss3_schema import stubs
+from ss3_schema.build import stubs
 
 
 def generate_grpc_python(

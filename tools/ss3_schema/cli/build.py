@@ -10,12 +10,12 @@ from pathlib import Path
 
 import click
 
-from ss3_schema import options
-from ss3_schema.cli_common import emit, workspace
+from ss3_schema.build.generate import generate
+from ss3_schema.build.wheel import build_wheel
+from ss3_schema.cli import options
+from ss3_schema.cli.common import emit, workspace
 from ss3_schema.errors import EXIT_OK
-from ss3_schema.generate import generate
-from ss3_schema.images import CompileFailed
-from ss3_schema.wheel import build_wheel
+from ss3_schema.gate.images import CompileFailed
 
 
 @click.command()

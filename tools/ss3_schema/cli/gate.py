@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from ss3_schema import options
-from ss3_schema.breaking import breaking as run_breaking
-from ss3_schema.check import check as run_check
-from ss3_schema.cli_common import emit, workspace
-from ss3_schema.lint import lint as run_lint
+from ss3_schema.cli import options
+from ss3_schema.cli.common import emit, workspace
+from ss3_schema.gate.breaking import breaking as run_breaking
+from ss3_schema.gate.check import check as run_check
+from ss3_schema.gate.lint import lint as run_lint
 
 
 @click.command()

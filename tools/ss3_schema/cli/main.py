@@ -19,16 +19,16 @@ from ss3_schema.errors import EXIT_ERROR, EXIT_OK, Ss3SchemaError
 
 # command name -> "module:attribute" of its click command
 COMMANDS = {
-    "lint": "ss3_schema.cli_gate:lint",
-    "breaking": "ss3_schema.cli_gate:breaking",
-    "check": "ss3_schema.cli_gate:check",
-    "gen": "ss3_schema.cli_build:gen",
-    "build": "ss3_schema.cli_build:build",
-    "register": "ss3_schema.cli_registry:register_command",
-    "register-openapi": "ss3_schema.cli_registry:register_openapi_command",
-    "publish": "ss3_schema.cli_release:publish_command",
-    "version": "ss3_schema.cli_release:version_command",
-    "release": "ss3_schema.cli_release:release_command",
+    "lint": "ss3_schema.cli.gate:lint",
+    "breaking": "ss3_schema.cli.gate:breaking",
+    "check": "ss3_schema.cli.gate:check",
+    "gen": "ss3_schema.cli.build:gen",
+    "build": "ss3_schema.cli.build:build",
+    "register": "ss3_schema.cli.registry:register_command",
+    "register-openapi": "ss3_schema.cli.registry:register_openapi_command",
+    "publish": "ss3_schema.cli.release:publish_command",
+    "version": "ss3_schema.cli.release:version_command",
+    "release": "ss3_schema.cli.release:release_command",
 }
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import click
 
-from ss3_schema import options
+from ss3_schema.cli import options
 from ss3_schema.errors import EXIT_OK, EXIT_VIOLATIONS, UsageError
-from ss3_schema.images import build_image
+from ss3_schema.gate.images import build_image
 from ss3_schema.registry import client as registry_client
 from ss3_schema.registry.openapi import DEFAULT_OPENAPI_COMPATIBILITY, load_openapi, register_openapi
 from ss3_schema.registry.plan import STRATEGIES, plan_registration

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import click
 
-from ss3_schema import options, versioning
+from ss3_schema.cli import options
 from ss3_schema.errors import EXIT_OK, ConfigError, ReleaseRefused
-from ss3_schema.publish import ENV_CERT, ENV_REPOSITORY_URL, PublishResult, default_files, open_index, publish
-from ss3_schema.release import ReleaseReport, release, release_config
+from ss3_schema.release import versioning
+from ss3_schema.release.pipeline import ReleaseReport, release, release_config
+from ss3_schema.release.publish import ENV_CERT, ENV_REPOSITORY_URL, PublishResult, default_files, open_index, publish
 from ss3_schema.report import render
 from ss3_schema.workspace import find_workspace
 

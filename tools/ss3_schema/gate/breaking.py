@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ss3_schema import events, gitrefs
-from ss3_schema.bufconfig import image_config
 from ss3_schema.errors import ToolError
-from ss3_schema.images import CompileFailed, Image, build_image
+from ss3_schema.gate import events, gitrefs
+from ss3_schema.gate.bufconfig import image_config
+from ss3_schema.gate.images import CompileFailed, Image, build_image
 from ss3_schema.report import Violation
 from ss3_schema.toolchain import parse_buf_json, run_buf
 from ss3_schema.workspace import PROTO_DIR, Workspace

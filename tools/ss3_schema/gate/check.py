@@ -10,10 +10,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ss3_schema import events
-from ss3_schema.breaking import Base, Comparison, compared, incompatibilities
-from ss3_schema.images import CompileFailed, Image
-from ss3_schema.lint import lint_image
+from ss3_schema.gate import events
+from ss3_schema.gate.breaking import Base, Comparison, compared, incompatibilities
+from ss3_schema.gate.images import CompileFailed, Image
+from ss3_schema.gate.lint import lint_image
 from ss3_schema.report import Violation
 from ss3_schema.workspace import Workspace
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from google.protobuf import descriptor_pb2
 from google.protobuf.unknown_fields import UnknownFieldSet
 
-from ss3_schema.images import FILE_MESSAGE_TYPE, FILE_OPTIONS, Image, location_line
+from ss3_schema.gate.images import FILE_MESSAGE_TYPE, FILE_OPTIONS, Image, location_line
 from ss3_schema.report import Violation
 
 TOPIC_OPTION_NUMBER = 51000

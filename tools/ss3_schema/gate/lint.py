@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ss3_schema.bufconfig import image_config
+from ss3_schema.gate.bufconfig import image_config
 from ss3_schema.report import Violation
 from ss3_schema.toolchain import parse_buf_json, run_buf
 from ss3_schema.workspace import PROTO_DIR, Workspace

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from google.protobuf import descriptor_pb2
 
 from ss3_schema.errors import SchemaError
-from ss3_schema.events import EventFile, event_files
-from ss3_schema.images import Image
+from ss3_schema.gate.events import EventFile, event_files
+from ss3_schema.gate.images import Image
 from ss3_schema.workspace import Workspace
 
 STRATEGIES = ("topic", "simple-topic")

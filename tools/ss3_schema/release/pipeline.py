@@ -18,18 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from ss3_schema import versioning
+from ss3_schema.build.generate import generate
+from ss3_schema.build.wheel import build_wheel
 from ss3_schema.errors import EXIT_VIOLATIONS, ConfigError, ReleaseRefused, Ss3SchemaError, ToolError, UsageError
-from ss3_schema.generate import generate
-from ss3_schema.images import build_image
-from ss3_schema.publish import DirectoryIndex, Index, file_sha256, open_index, publish
+from ss3_schema.gate.images import build_image
 from ss3_schema.registry.client import connect, connection_from_env
 from ss3_schema.registry.plan import PlannedArtifact, plan_registration
 from ss3_schema.registry.predict import strategy_from_env
 from ss3_schema.registry.register import register
 from ss3_schema.registry.render import summary as registration_summary
+from ss3_schema.release import versioning
+from ss3_schema.release.publish import DirectoryIndex, Index, file_sha256, open_index, publish
 from ss3_schema.toolchain import run_git
-from ss3_schema.wheel import build_wheel
 from ss3_schema.workspace import Workspace
 
 LOCAL_INDEX_DIR = "index"

@@ -35,8 +35,8 @@ from packaging.utils import (
 )
 
 from ss3_schema.errors import ConfigError, PublishConflict, PublishError
+from ss3_schema.release.simple_index import IndexLink, parse_project_page, render_project_page, render_root_page
 from ss3_schema.retry import Backoff, RetriesExhausted, send_with_retries
-from ss3_schema.simple_index import IndexLink, parse_project_page, render_project_page, render_root_page
 from ss3_schema.workspace import Workspace
 
 ENV_REPOSITORY_URL = "TWINE_REPOSITORY_URL"

@@ -21,10 +21,10 @@ from typing import Literal
 
 from google.protobuf import descriptor_pb2
 
-from ss3_schema import gitrefs
-from ss3_schema.breaking import compared, incompatibilities
 from ss3_schema.errors import ConfigError
-from ss3_schema.images import Image
+from ss3_schema.gate import gitrefs
+from ss3_schema.gate.breaking import compared, incompatibilities
+from ss3_schema.gate.images import Image
 from ss3_schema.report import Violation
 from ss3_schema.toolchain import run_git
 from ss3_schema.workspace import VERSION_FILE, Workspace, read_version

@@ -1,0 +1,1 @@
+"""Stubs and artifacts from the schemas: generation, the protoc plugin, the wheel."""

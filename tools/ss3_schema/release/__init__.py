@@ -1,0 +1,1 @@
+"""After merge: version check, publish, tag."""
