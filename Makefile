@@ -26,7 +26,7 @@ help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 .PHONY: venv
-venv: $(VENV_STAMP) ## Create .venv with the pinned tools (buf, grpcio-tools, ...)
+venv: $(VENV_STAMP) ## Create .venv with the pinned tools (buf, mypy-protobuf, ...)
 
 $(VENV_STAMP): requirements/tools.txt tools/pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 required")'

@@ -79,4 +79,3 @@ def test_two_builds_of_one_commit_are_byte_identical(built_repo: SchemaRepo, whe
         path.touch()  # new mtimes must not matter
     second = hashlib.sha256(build(built_repo).read_bytes()).hexdigest()
     assert first == second
-
