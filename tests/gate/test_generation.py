@@ -44,3 +44,16 @@ def test_buf_generate_with_buf_gen_yaml_matches_ss3_schema_gen(schema_repo: Sche
 
 def _gencode(module: bytes) -> str:
     return next(line for line in module.decode().splitlines() if line.startswith("# Protobuf Python Version:"))
+
+
+def test_gen_without_a_reachable_generator_is_one_line_and_writes_nothing(
+    schema_repo: SchemaRepo, tmp_path: Path
+) -> None:
+    # An empty generator cache and no package index: the pinned generator cannot be installed.
+    env = {"SS3_CACHE_DIR": str(tmp_path / "empty-cache"), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": ""}
+    proc = run_cli("gen", cwd=schema_repo.root, env=env)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("error: could not install the generator grpcio-tools==")
+    assert not (schema_repo.root / "ss3-protos" / "src" / "ss3").exists()
+    assert not list((tmp_path / "empty-cache" / "generator").glob("*"))  # no half-installed generator
