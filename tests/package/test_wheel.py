@@ -11,7 +11,7 @@ import zipfile
 from email.parser import Parser
 from pathlib import Path
 
-from tests.helpers import SchemaRepo
+from tests.helpers import SchemaRepo, make_schema_repo, run_cli
 from tests.package.conftest import build
 from tests.package.runtimes import runtime_table
 
@@ -79,3 +79,14 @@ def test_two_builds_of_one_commit_are_byte_identical(built_repo: SchemaRepo, whe
         path.touch()  # new mtimes must not matter
     second = hashlib.sha256(build(built_repo).read_bytes()).hexdigest()
     assert first == second
+
+
+def test_build_refuses_a_tested_range_below_what_the_code_needs(tmp_path: Path) -> None:
+    repo = make_schema_repo(tmp_path / "repo", with_package=True)
+    oldest = runtime_table()[0].protobuf
+    repo.replace("ss3-protos/pyproject.toml", f'{{ protobuf = "{oldest}"', '{ protobuf = "4.25.8"')
+    assert run_cli("gen", cwd=repo.root).returncode == 0
+    proc = run_cli("build", cwd=repo.root)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"the oldest tested protobuf 4.25.8 is older than the generated code ({oldest})" in proc.stderr
+    assert not list(repo.path("dist").glob("*.whl"))

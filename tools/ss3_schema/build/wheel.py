@@ -9,6 +9,7 @@ timestamp comes from SOURCE_DATE_EPOCH, set to the commit time of HEAD.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from ss3_schema.errors import ToolError
 from ss3_schema.toolchain import run_git
 from ss3_schema.workspace import Workspace
 
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
 REQUIRED_MEMBERS = ("ss3/__init__.py", "ss3/py.typed", "ss3/_descriptors/ss3.binpb")
 
 
@@ -40,12 +42,20 @@ def _run_build(ws: Workspace, outdir: Path) -> Path:
     env = dict(os.environ, SOURCE_DATE_EPOCH=source_date_epoch(ws))
     proc = subprocess.run(cmd, cwd=ws.root, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise ToolError(f"wheel build failed: {tail[0]}")
+        raise ToolError(f"wheel build failed: {failure_reason(proc.stderr + proc.stdout)}")
     wheels = sorted(outdir.glob("*.whl"))
     if len(wheels) != 1:
         raise ToolError(f"wheel build produced {len(wheels)} wheels, expected 1")
     return wheels[0]
+
+
+def failure_reason(output: str) -> str:
+    """The exception that stopped the build backend (a metadata hook's refusal, say), else the last line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if _EXCEPTION_LINE.match(line):
+            return line
+    return lines[-1] if lines else "no output"
 
 
 def source_date_epoch(ws: Workspace) -> str:
