@@ -47,6 +47,27 @@ def client(channel: grpc.Channel) -> order_service_pb2.GetOrderResponse:
     stub = order_service_pb2_grpc.OrderServiceStub(channel)
     response: order_service_pb2.GetOrderResponse = stub.GetOrder(order_service_pb2.GetOrderRequest(order_id="o"))
     return response
+
+
+class Orders(order_service_pb2_grpc.OrderServiceServicer):
+    def PlaceOrder(
+        self, request: order_service_pb2.PlaceOrderRequest, context: grpc.ServicerContext
+    ) -> order_service_pb2.PlaceOrderResponse:
+        return order_service_pb2.PlaceOrderResponse()
+
+    def GetOrder(
+        self, request: order_service_pb2.GetOrderRequest, context: grpc.ServicerContext
+    ) -> order_service_pb2.GetOrderResponse:
+        return order_service_pb2.GetOrderResponse()
+
+    def CancelOrder(
+        self, request: order_service_pb2.CancelOrderRequest, context: grpc.ServicerContext
+    ) -> order_service_pb2.CancelOrderResponse:
+        return order_service_pb2.CancelOrderResponse()
+
+
+def serve(server: grpc.Server) -> None:
+    order_service_pb2_grpc.add_OrderServiceServicer_to_server(Orders(), server)
 """
 # Each line must be reported by mypy, on every runtime's stubs.
 MISTAKES = {
