@@ -29,7 +29,7 @@ help: ## Show this help
 venv: $(VENV_STAMP) ## Create .venv with the pinned tools (buf, mypy-protobuf, ...)
 
 $(VENV_STAMP): requirements/tools.txt tools/pyproject.toml
-	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 required")'
+	$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 12) else "Python 3.11 or 3.12 required (the pinned generator has no wheels for newer ones)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/tools.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e tools

@@ -30,6 +30,8 @@ from pathlib import Path
 from ss3_schema.errors import ToolError
 
 GRPCIO_TOOLS_VERSION = "1.63.2"
+# Its compiled protoc comes as CPython wheels for these versions only.
+SUPPORTED_PYTHONS = ((3, 8), (3, 12))
 CACHE_ENV = "SS3_CACHE_DIR"
 
 # Runs the bundled protoc of the grpc_tools found in argv[1] with the remaining arguments.
@@ -81,6 +83,12 @@ def ensure_generator() -> Generator:
 
 
 def _install(home: Path) -> None:
+    low, high = SUPPORTED_PYTHONS
+    if not low <= sys.version_info[:2] <= high:
+        raise ToolError(
+            f"the generator grpcio-tools=={GRPCIO_TOOLS_VERSION} has wheels for Python {low[0]}.{low[1]} to "
+            f"{high[0]}.{high[1]} only: recreate .venv with one of those (make venv PYTHON=python3.12)"
+        )
     home.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".install-", dir=home.parent))
     try:
