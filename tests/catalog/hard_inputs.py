@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 HARD_TOPIC = "ss3.hard.edge-events.v1"
-HOSTILE_COMMENT = 'Shown as text: <script>window.__pwned = "script"</script> <img src=x onerror="window.__pwned=1"> & </table>'
+HOSTILE_COMMENT = (
+    'Shown as text: <script>window.__pwned = "script"</script> <img src=x onerror="window.__pwned=1"> & </table>'
+)
 WIDE_FIELDS = 300
 DEPTH = 12
 
 
 def hard_events_proto() -> str:
     """Recursive types, deep nesting, maps, oneofs, a 300-field message, HTML in comments."""
-    wide = "\n".join(f"  // Column {n} of the wide row.\n  int64 column_{n:03d} = {n + 1};" for n in range(1, WIDE_FIELDS + 1))
+    wide = "\n".join(
+        f"  // Column {n} of the wide row.\n  int64 column_{n:03d} = {n + 1};" for n in range(1, WIDE_FIELDS + 1)
+    )
     return f"""syntax = "proto3";
 
 package ss3.hard.v1;
@@ -94,7 +98,12 @@ def _nested_levels() -> str:
     lines: list[str] = []
     for n in range(1, DEPTH + 1):
         pad = "  " * n
-        lines += [f"{pad}// Nesting level {n}.", f"{pad}message Level{n} {{", f"{pad}  // Value at level {n}.", f"{pad}  string value = 1;"]
+        lines += [
+            f"{pad}// Nesting level {n}.",
+            f"{pad}message Level{n} {{",
+            f"{pad}  // Value at level {n}.",
+            f"{pad}  string value = 1;",
+        ]
     for n in range(DEPTH, 0, -1):
         lines.append("  " * n + "}")
     return "\n".join(lines)

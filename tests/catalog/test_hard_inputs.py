@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from google.protobuf import descriptor_pool, json_format, message_factory
-
 from ss3_schema.catalog.example import example_payload
 from ss3_schema.catalog.model import read_catalog
 from ss3_schema.gate.images import build_image
+
 from tests.catalog.browser import open_page, parse_asyncapi
 from tests.catalog.hard_inputs import DEPTH, HARD_TOPIC, HOSTILE_COMMENT, WIDE_FIELDS, hard_events_proto
 from tests.helpers import SchemaRepo, make_schema_repo, run_cli

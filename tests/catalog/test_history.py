@@ -1,9 +1,10 @@
-""""Added in vX.Y.Z" comes from the release tags; what no tag has yet says unreleased."""
+""" "Added in vX.Y.Z" comes from the release tags; what no tag has yet says unreleased."""
 
 from __future__ import annotations
 
 from ss3_schema.catalog.site import load_catalog
 from ss3_schema.workspace import Workspace
+
 from tests.helpers import SchemaRepo, run_cli
 
 EVENTS_FILE = "proto/ss3/orders/v1/order_events.proto"

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 import yaml
-
 from ss3_schema.registry.asyncapi import ASYNCAPI_ARTIFACT_ID
 from ss3_schema.release.pipeline import RegistryTarget, register_event_schemas
 from ss3_schema.workspace import Workspace
+
 from tests.helpers import SchemaRepo
 from tests.integration.registry_fixture import RegistryReader, env_for
 
@@ -36,7 +36,11 @@ def test_the_register_step_adds_the_asyncapi_document_once_and_versions_changes(
 ) -> None:
     for name, value in env_for(registry).items():
         monkeypatch.setenv(name, value)
-    ws, target, reader = Workspace(schema_repo.root), RegistryTarget(registry.url, registry_group), RegistryReader(registry)
+    ws, target, reader = (
+        Workspace(schema_repo.root),
+        RegistryTarget(registry.url, registry_group),
+        RegistryReader(registry),
+    )
 
     first = register_event_schemas(ws, target)
     assert first.outcome == "registered", first.detail

@@ -43,7 +43,7 @@ def render_asyncapi(catalog: Catalog) -> str:
 
 
 def _block_dumper(base: Any) -> Any:
-    class BlockDumper(base):  # type: ignore[misc, valid-type]
+    class BlockDumper(base):  # type: ignore[misc]
         """Multi-line strings (schemas, descriptions) as YAML literal blocks: readable in the registry."""
 
     def represent_str(dumper: Any, value: str) -> Any:
@@ -70,7 +70,13 @@ def asyncapi_document(catalog: Catalog) -> dict[str, Any]:
         "defaultContentType": CONTENT_TYPE,
         "channels": {topic.name: _channel(catalog, topic) for topic in catalog.topics},
         "operations": {f"receive-{topic.name}": _operation(catalog, topic) for topic in catalog.topics},
-        "components": {"messages": {m.full_name: _message(catalog, m) for m in catalog.events()}},
+        "components": {
+            "messages": {
+                catalog.messages[name].full_name: _message(catalog, topic, catalog.messages[name])
+                for topic in catalog.topics
+                for name in topic.events
+            }
+        },
     }
 
 
@@ -95,8 +101,7 @@ def _operation(catalog: Catalog, topic: Topic) -> dict[str, Any]:
     }
 
 
-def _message(catalog: Catalog, message: Message) -> dict[str, Any]:
-    topic = next(t for t in catalog.topics if t.name == message.topic)
+def _message(catalog: Catalog, topic: Topic, message: Message) -> dict[str, Any]:
     found: dict[str, Any] = {"name": message.name, "title": message.full_name}
     if message.doc:
         found["summary"] = message.doc.split("\n", 1)[0]

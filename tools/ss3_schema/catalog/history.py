@@ -1,4 +1,4 @@
-""""Added in vX.Y.Z": the first release tag whose compiled schema has an element.
+""" "Added in vX.Y.Z": the first release tag whose compiled schema has an element.
 
 Each `vX.Y.Z` tag that is an ancestor of HEAD is exported and compiled once
 (in parallel; buf runs as a subprocess); an element's release is the lowest

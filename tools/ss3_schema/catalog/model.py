@@ -163,12 +163,13 @@ def read_catalog(image: Image, version: str) -> Catalog:
     """The topics and events of the image's own files and every type they use, transitively."""
     declared = _declare(image)
     catalog = Catalog(version, _topics(image))
+    topic_of = {event: topic.name for topic in catalog.topics for event in topic.events}
     pending = [name for topic in catalog.topics for name in topic.events]
     while pending:
         name = pending.pop()
         if name in catalog.messages or name not in declared.messages or is_well_known(name):
             continue
-        message = _message(declared, name, catalog)
+        message = _message(declared, name, topic_of.get(name))
         catalog.messages[name] = message
         for f in message.fields:
             if f.value.kind == "message":
@@ -238,14 +239,13 @@ def _clean_comment(text: str) -> str:
     return "\n".join(lines).strip()
 
 
-def _message(declared: _Declared, name: str, catalog: Catalog) -> Message:
+def _message(declared: _Declared, name: str, topic: str | None) -> Message:
     message, fd, path = declared.messages[name]
     comments = declared.comments[fd.name]
     fields = tuple(
         _field(declared, message, f, comments.get((*path, MESSAGE_FIELD, index), ""))
         for index, f in enumerate(message.field)
     )
-    event = fd.name in {t.file for t in catalog.topics} and is_event(message)
     return Message(
         full_name=name,
         package=fd.package,
@@ -254,8 +254,8 @@ def _message(declared: _Declared, name: str, catalog: Catalog) -> Message:
         deprecated=message.options.deprecated,
         fields=fields,
         java_class=java_class(fd, name),
-        is_event=event,
-        topic=next((t.name for t in catalog.topics if name in t.events), None),
+        is_event=topic is not None,
+        topic=topic,
     )
 
 

@@ -37,7 +37,7 @@ def render_page(catalog: Catalog) -> str:
     csp = f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; img-src data:"
     title = f"ShopSTAR3 event catalog {catalog.version}"
     parts = [
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n',
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
         f'<link rel="icon" href="data:,">\n<title>{escape(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n',
@@ -59,7 +59,8 @@ def _header(catalog: Catalog) -> str:
     events = sum(len(t.events) for t in catalog.topics)
     return (
         "<header><h1>ShopSTAR3 event catalog</h1>"
-        f'<span class="version">schemas {escape(catalog.version)} · {len(catalog.topics)} topics · {events} events</span>'
+        f'<span class="version">schemas {escape(catalog.version)} · '
+        f"{len(catalog.topics)} topics · {events} events</span>"
         '<input id="search" type="search" placeholder="Filter topics, events, fields… ( / )" '
         'aria-label="Filter topics, events and fields" autocomplete="off"><span id="count"></span></header>\n'
     )
@@ -69,7 +70,9 @@ def _nav(catalog: Catalog) -> str:
     out = ['<nav id="toc" aria-label="Contents">\n<h2>Topics</h2>\n<ul>\n']
     for topic in catalog.topics:
         out.append(f'<li class="toc-topic" data-target="{_topic_id(topic)}">{_link(_topic_id(topic), topic.name)}<ul>')
-        out += [f'<li data-target="{escape(name)}">{_link(name, name.rsplit(".", 1)[-1])}</li>' for name in topic.events]
+        out += [
+            f'<li data-target="{escape(name)}">{_link(name, name.rsplit(".", 1)[-1])}</li>' for name in topic.events
+        ]
         out.append("</ul></li>\n")
     out.append('</ul>\n<h2>Types</h2>\n<ul>\n<li data-target="types"><ul>')
     names = sorted([m.full_name for m in catalog.types()] + list(catalog.enums))
@@ -88,7 +91,9 @@ def _topic_id(topic: Topic) -> str:
 
 def _reading(catalog: Catalog) -> str:
     envelope = catalog.messages.get(catalog.envelope)
-    envelope_link = _link(catalog.envelope, catalog.envelope) if envelope else f"<code>{escape(catalog.envelope)}</code>"
+    envelope_link = (
+        _link(catalog.envelope, catalog.envelope) if envelope else f"<code>{escape(catalog.envelope)}</code>"
+    )
     return (
         '<section id="reading">\n<h2>Reading these events</h2>\n'
         "<p>Each topic carries the events listed under it; every record value is one of them, encoded as "
@@ -170,7 +175,8 @@ def _event(catalog: Catalog, topic: Topic, message: Message) -> str:
         f"<code>{ARTIFACT_GROUP}</code>)</dd>"
         f"<dt>Java class</dt><dd><code>{escape(message.java_class)}</code></dd></dl>\n"
         f"{_fields_table(catalog, message)}"
-        f"<details open><summary>Example payload (Protobuf JSON mapping)</summary><pre>{escape(example)}</pre></details>\n"
+        "<details open><summary>Example payload (Protobuf JSON mapping)</summary>"
+        f"<pre>{escape(example)}</pre></details>\n"
         f"<details><summary>Kafka consumer configuration</summary><pre>{escape(client_config(topic))}</pre></details>\n"
         "</article>\n"
     )
@@ -212,7 +218,9 @@ def _type_cell(catalog: Catalog, f: Field) -> str:
 
 
 def _types(catalog: Catalog) -> str:
-    out = ['<section id="types">\n<h2>Types</h2>\n<p>The messages and enums the events use, the envelope among them.</p>\n']
+    out = [
+        '<section id="types">\n<h2>Types</h2>\n<p>The messages and enums the events use, the envelope among them.</p>\n'
+    ]
     out += [_message_article(catalog, m) for m in catalog.types()]
     out += [_enum_article(catalog.enums[name]) for name in sorted(catalog.enums)]
     out.append("</section>\n")
@@ -236,14 +244,16 @@ def _enum_article(enum: Enum) -> str:
     head = "<tr><th>#</th><th>Value</th><th>Description</th><th>Since</th></tr>"
     rows = "".join(
         f'<tr{_row_class(v.deprecated)} data-search="{_search_text(v.name, v.doc)}">'
-        f'<td class="num">{v.number}</td><td class="fname"><code>{escape(v.name)}</code>{_deprecated(v.deprecated)}</td>'
+        f'<td class="num">{v.number}</td><td class="fname"><code>{escape(v.name)}</code>'
+        f"{_deprecated(v.deprecated)}</td>"
         f'<td class="fdoc">{escape(v.doc)}</td><td>{_added(v.added_in)}</td></tr>\n'
         for v in enum.values
     )
     return (
         f'<article class="enum entry" id="{escape(enum.full_name)}" '
         f'data-search="{_search_text(enum.full_name, enum.doc)}">\n'
-        f'<h3><span class="kind">enum</span>{escape(enum.full_name)}{_added(enum.added_in)}{_deprecated(enum.deprecated)}</h3>\n'
+        f'<h3><span class="kind">enum</span>{escape(enum.full_name)}{_added(enum.added_in)}'
+        f"{_deprecated(enum.deprecated)}</h3>\n"
         f'<p class="doc">{escape(enum.doc)}</p>\n'
         f'<div class="table-wrap"><table class="fields">{head}\n{rows}</table></div>\n</article>\n'
     )
