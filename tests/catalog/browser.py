@@ -63,9 +63,16 @@ def parse_asyncapi(document: Path) -> dict[str, Any]:
 
 
 def open_page(
-    page: Path, *, screenshot: str | None = None, searches: list[str] | None = None, link: tuple[str, str] | None = None
+    page: Path,
+    *,
+    screenshots: dict[str, str | None] | None = None,
+    searches: list[str] | None = None,
+    link: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Load the page from file:// in a fresh headless Chromium profile and report what is visible."""
+    """Load the page from file:// in a fresh headless Chromium profile and report what is visible.
+
+    `screenshots` maps a file name (kept in OUTPUT_DIR) to the entry to scroll to (None: the top).
+    """
     browser = chromium()
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ss3-chromium-") as profile:
@@ -73,7 +80,9 @@ def open_page(
             "chromium": browser,
             "url": page.resolve().as_uri(),
             "userDataDir": profile,
-            "screenshot": str(OUTPUT_DIR / screenshot) if screenshot else None,
+            "screenshots": [
+                {"path": str(OUTPUT_DIR / name), "fragment": fragment} for name, fragment in (screenshots or {}).items()
+            ],
             "searches": searches or [],
             "link": {"from": link[0], "to": link[1]} if link else None,
         }

@@ -18,13 +18,14 @@ def _real_topics_and_events() -> tuple[list[str], list[str]]:
 
 def test_every_topic_and_event_is_visible_without_console_errors_or_network(real_catalog: Path) -> None:
     topics, events = _real_topics_and_events()
-    seen = open_page(real_catalog / "index.html", screenshot="catalog.png")
+    shots = {"catalog.png": None, "catalog-event.png": "ss3.orders.v1.OrderCancelled"}
+    seen = open_page(real_catalog / "index.html", screenshots=shots)
     assert seen["consoleErrors"] == [] and seen["pageErrors"] == []
     assert all(url.startswith("file://") for url in seen["requests"]), seen["requests"]
     assert seen["initial"]["topics"] == [f"topic-{t}" for t in topics]
     assert sorted(seen["initial"]["events"]) == sorted(events)
     assert "ss3.common.v1.EventMetadata" in seen["initial"]["types"]
-    assert (OUTPUT_DIR / "catalog.png").stat().st_size > 10_000
+    assert all((OUTPUT_DIR / name).stat().st_size > 10_000 for name in shots)
 
 
 def test_typing_in_the_search_narrows_topics_events_and_fields(real_catalog: Path) -> None:

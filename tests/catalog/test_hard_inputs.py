@@ -30,7 +30,8 @@ def hard_repo(tmp_path_factory: pytest.TempPathFactory) -> SchemaRepo:
 
 def test_the_page_shows_them_and_runs_no_markup_from_comments(hard_repo: SchemaRepo) -> None:
     page = hard_repo.path("dist/catalog/index.html")
-    seen = open_page(page, screenshot="catalog-hard-inputs.png", searches=["column_250"])
+    shots = {"catalog-hard-inputs.png": "ss3.hard.v1.TreeChanged"}
+    seen = open_page(page, screenshots=shots, searches=["column_250"])
     assert seen["consoleErrors"] == [] and seen["pageErrors"] == []
     assert seen["pwned"] is None and seen["injectedElements"] == 0
     assert set(HARD_EVENTS) <= set(seen["initial"]["events"])

@@ -1,5 +1,6 @@
 // Loads the catalog page in headless Chromium and reports what a reader would see.
-// Usage: node catalog_browser.cjs <spec.json>; spec: {chromium, url, userDataDir, screenshot, searches, link}.
+// Usage: node catalog_browser.cjs <spec.json>;
+// spec: {chromium, url, userDataDir, screenshots: [{path, fragment}], searches: [query], link: {from, to}}.
 // Prints one JSON line with the observations; the Python tests judge them.
 "use strict";
 const fs = require("fs");
@@ -49,7 +50,11 @@ async function main() {
     report.initial = await snapshot(page);
     report.pwned = await page.evaluate(() => window.__pwned === undefined ? null : String(window.__pwned));
     report.injectedElements = await page.$$eval("main img, main script, main iframe", (els) => els.length);
-    if (spec.screenshot) { await page.screenshot({ path: spec.screenshot }); }
+    for (const shot of spec.screenshots || []) {
+      // Scroll to the entry named by the fragment (none: the top), as a reader following a link would.
+      await page.evaluate((fragment) => { location.hash = fragment || ""; if (!fragment) { window.scrollTo(0, 0); } }, shot.fragment);
+      await page.screenshot({ path: shot.path });
+    }
     report.searches = {};
     for (const query of spec.searches || []) {
       await page.fill("#search", query);
