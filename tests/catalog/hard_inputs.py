@@ -1,7 +1,19 @@
-"""A schema file with the inputs that break naive catalog generators."""
+"""Schema texts of the catalog tests: one more event, and a file of the inputs that break naive generators."""
 
 from __future__ import annotations
 
+# Appended to proto/ss3/orders/v1/order_events.proto: a new event on an existing topic.
+ORDER_ARCHIVED = """
+// An order was archived after the retention period.
+message OrderArchived {
+  option (ss3.options.v1.event) = true;
+
+  // Event envelope.
+  ss3.common.v1.EventMetadata metadata = 1;
+  // Id of the archived order.
+  string order_id = 2;
+}
+"""
 HARD_TOPIC = "ss3.hard.edge-events.v1"
 HOSTILE_COMMENT = (
     'Shown as text: <script>window.__pwned = "script"</script> <img src=x onerror="window.__pwned=1"> & </table>'

@@ -13,7 +13,7 @@ from ss3_schema.catalog.history import first_releases, released_tags, stamp
 from ss3_schema.catalog.model import Catalog, read_catalog
 from ss3_schema.catalog.page import render_page
 from ss3_schema.gate.images import build_image
-from ss3_schema.workspace import Workspace, read_version
+from ss3_schema.workspace import Workspace, read_version, swap_into_place
 
 CATALOG_DIR = "catalog"
 PAGE = "index.html"
@@ -52,17 +52,8 @@ def build_catalog(ws: Workspace, output: Path | None = None) -> Built:
     try:
         (staging / PAGE).write_text(render_page(catalog), encoding="utf-8")
         (staging / ASYNCAPI).write_text(render_asyncapi(catalog), encoding="utf-8")
-        _swap_into_place(staging, target)
+        swap_into_place(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     events = sum(len(t.events) for t in catalog.topics)
     return Built(target, len(catalog.topics), events, releases)
-
-
-def _swap_into_place(new: Path, target: Path) -> None:
-    old = target.with_name(f".old-{target.name}")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
