@@ -194,7 +194,8 @@ def _field_text(f: Field, names: dict[str, str], indent: str) -> list[str]:
         kind = label + value
     options = []
     if f.json_name != default_json_name(f.name):
-        options.append(f'json_name = "{f.json_name}"')
+        escaped = f.json_name.replace("\\", "\\\\").replace('"', '\\"')
+        options.append(f'json_name = "{escaped}"')
     if f.deprecated:
         options.append("deprecated = true")
     suffix = f" [{', '.join(options)}]" if options else ""
