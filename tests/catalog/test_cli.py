@@ -33,6 +33,7 @@ def test_the_page_holds_the_decoding_facts_of_each_event(schema_repo: SchemaRepo
     for fact in (
         "ss3.orders.order-events.v1-value",
         "com.shopstar3.ss3.orders.v1.OrderPlaced",
+        "apicurio.registry.headers.enabled=false",
         "apicurio.registry.auto-register=false",
         "apicurio.registry.find-latest=true",
         "apicurio.protobuf.derive.class=true",

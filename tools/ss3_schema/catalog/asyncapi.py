@@ -110,7 +110,6 @@ def _message(catalog: Catalog, topic: Topic, message: Message) -> dict[str, Any]
     found["payload"] = {"schemaFormat": SCHEMA_FORMAT, "schema": event_proto(catalog, message)}
     found["bindings"] = {
         "kafka": {
-            "key": {"type": "string"},
             "schemaIdLocation": "payload",
             "bindingVersion": KAFKA_BINDING_VERSION,
         }

@@ -118,9 +118,11 @@ def client_config(topic: Topic | None) -> str:
     """Kafka consumer properties that decode the topic's records with the Apicurio Protobuf serde."""
     lines = [
         "bootstrap.servers=<broker:9092>",
-        "key.deserializer=org.apache.kafka.common.serialization.StringDeserializer",
+        # The catalog describes values; bytes read any key whatever its producer wrote.
+        "key.deserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer",
         f"value.deserializer={DESERIALIZER}",
         "apicurio.registry.url=<registry>/apis/registry/v3",
+        "apicurio.registry.headers.enabled=false",
         "apicurio.registry.auto-register=false",
         "apicurio.registry.find-latest=true",
         "apicurio.protobuf.derive.class=true",
