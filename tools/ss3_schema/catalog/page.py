@@ -209,7 +209,7 @@ def _type_cell(catalog: Catalog, f: Field) -> str:
     if f.value.is_scalar:
         target = f"<code>{escape(name)}</code>"
     elif name in catalog.messages or name in catalog.enums:
-        target = f'<a class="type-link" href="#{escape(name)}"><code>{escape(name)}</code></a>'
+        target = f'<a class="type-link" href="#{escape(name)}"><code>{_breakable(name)}</code></a>'
     else:
         hint = WELL_KNOWN_JSON.get(name, "well-known type" if is_well_known(name) else "")
         target = f'<code title="{escape(hint)}">{escape(name)}</code>'
@@ -217,6 +217,11 @@ def _type_cell(catalog: Catalog, f: Field) -> str:
         return f"<code>map&lt;{escape(f.map_key)}, </code>{target}<code>&gt;</code>"
     prefix = "repeated " if f.repeated else "optional " if f.optional else ""
     return f"<code>{prefix}</code>{target}" if prefix else target
+
+
+def _breakable(name: str) -> str:
+    """A full name that may wrap after its dots only: deep nesting makes very long names."""
+    return escape(name).replace(".", ".<wbr>")
 
 
 def _types(catalog: Catalog) -> str:
