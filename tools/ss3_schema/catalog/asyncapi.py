@@ -15,7 +15,16 @@ from typing import Any
 
 import yaml
 
-from ss3_schema.catalog.model import ARTIFACT_GROUP, Catalog, Enum, Field, Message, Topic, is_well_known
+from ss3_schema.catalog.model import (
+    ARTIFACT_GROUP,
+    Catalog,
+    Enum,
+    Field,
+    Message,
+    Topic,
+    default_json_name,
+    is_well_known,
+)
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
@@ -199,12 +208,6 @@ def _field_text(f: Field, names: dict[str, str], indent: str) -> list[str]:
         options.append("deprecated = true")
     suffix = f" [{', '.join(options)}]" if options else ""
     return [*_comment(f.doc, indent), f"{indent}{kind} {f.name} = {f.number}{suffix};"]
-
-
-def default_json_name(name: str) -> str:
-    """protoc's lowerCamelCase JSON name: underscores dropped, the letter after each one upper-cased."""
-    parts = name.split("_")
-    return parts[0] + "".join(part[:1].upper() + part[1:] for part in parts[1:])
 
 
 def _enum_text(enum: Enum, names: dict[str, str]) -> list[str]:

@@ -276,7 +276,7 @@ def _field(declared: _Declared, message: descriptor_pb2.DescriptorProto, f: Fiel
     return Field(
         name=f.name,
         number=f.number,
-        json_name=f.json_name or f.name,
+        json_name=f.json_name or default_json_name(f.name),
         value=value,
         doc=doc,
         deprecated=f.options.deprecated,
@@ -285,6 +285,12 @@ def _field(declared: _Declared, message: descriptor_pb2.DescriptorProto, f: Fiel
         map_key=map_key,
         oneof=oneof,
     )
+
+
+def default_json_name(name: str) -> str:
+    """protoc's lowerCamelCase JSON name: underscores dropped, the letter after each one upper-cased."""
+    parts = name.split("_")
+    return parts[0] + "".join(part[:1].upper() + part[1:] for part in parts[1:])
 
 
 def _map_entry(declared: _Declared, f: FieldProto) -> descriptor_pb2.DescriptorProto | None:
