@@ -242,6 +242,10 @@ def test_the_service_runs_only_the_published_lean_wheel(release: Release, servic
         [str(venv / "bin" / "ss3-schema"), "lint"], cwd=service.root, capture_output=True, text=True, check=False
     )
     assert lint.returncode == 2
+    listed = subprocess.run([str(venv / "bin" / "ss3-schema"), "--help"], capture_output=True, text=True, check=False)
+    assert listed.returncode == 0, listed.stderr
+    assert "lint              (needs ss3-schema[toolchain])" in listed.stdout
+    assert "register-openapi  Register an OpenAPI 3 document" in listed.stdout
     assert lint.stderr == (
         f"error: `lint` needs the schema toolchain, which this install lacks: "
         f"pip install 'ss3-schema[toolchain]=={TOOL_VERSION}'\n"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # the inputs are set by action.yml's env, which shellcheck cannot see
 # The one step of the register-openapi action (action.yml). Every input
 # arrives as an environment variable, never spliced into this script's text.
 #
@@ -85,9 +86,13 @@ install_tool() {
     fail "'${PYTHON}' is not Python 3.11 or newer; add actions/setup-python before this step"
   VENV="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/ss3-schema-${TOOL_VERSION}"
   [[ -f "$VENV/.installed" ]] && return
+  local index
+  # Computed apart: an empty index would make pip fall back to PyPI.
+  index="$(index_with_credentials)"
+  [[ -n "$index" ]] || fail "cannot build the index URL from ${SS3_INDEX}"
   rm -rf "$VENV"
   "$PYTHON" -m venv "$VENV" || fail "cannot create a virtual environment with '${PYTHON}'"
-  if ! PIP_INDEX_URL="$(index_with_credentials)" "$VENV/bin/python" -m pip install --quiet \
+  if ! PIP_INDEX_URL="$index" "$VENV/bin/python" -m pip install --quiet \
     --disable-pip-version-check "ss3-schema==${TOOL_VERSION}"; then
     rm -rf "$VENV"
     fail "cannot install ss3-schema==${TOOL_VERSION} from ${SS3_INDEX}"
