@@ -176,6 +176,11 @@ def service(request: pytest.FixtureRequest, tmp_path: Path, ci_env: dict[str, st
     return make_service(tmp_path / "service", request.param, ci_env, registry_group)
 
 
+@pytest.fixture
+def quarkus_service(tmp_path: Path, ci_env: dict[str, str], registry_group: str) -> Service:
+    return make_service(tmp_path / "service", QUARKUS, ci_env, registry_group)
+
+
 def test_pull_request_dry_run_then_default_branch_registers_then_rerun_is_unchanged(
     release: Release, service: Service, registry_reader: RegistryReader
 ) -> None:
@@ -227,7 +232,8 @@ def test_added_endpoint_is_accepted_and_removed_endpoint_is_refused_with_an_anno
     assert registry_reader.versions(group, ARTIFACT) == ["1", "2"]
 
 
-def test_the_service_runs_only_the_published_lean_wheel(release: Release, service: Service) -> None:
+def test_the_service_runs_only_the_published_lean_wheel(release: Release, quarkus_service: Service) -> None:
+    service = quarkus_service
     assert run_action(release, service, dry_run=True).returncode == 0
     venv = Path(service.env["RUNNER_TEMP"]) / f"ss3-schema-{TOOL_VERSION}"
     python = venv / "bin" / "python"
@@ -256,7 +262,8 @@ def _python(python: Path, code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=False)
 
 
-def test_failures_are_annotated_on_the_spec(release: Release, service: Service) -> None:
+def test_failures_are_annotated_on_the_spec(release: Release, quarkus_service: Service) -> None:
+    service = quarkus_service
     service.write_spec({"swagger": "2.0", "info": {"title": "Orders API", "version": "1"}})
     invalid = run_action(release, service, dry_run=True)
     assert invalid.returncode == 1
