@@ -58,6 +58,7 @@ SPEC = {
     },
 }
 WRONG_PASSWORD = "not-the-password-0f3c"
+INDEX_PASSWORD = "p@ss:w/rd%3f"  # every character that needs quoting in a URL
 LIST_ORDERS = {"get": {"operationId": "listOrders", "responses": {"200": {"description": "All orders"}}}}
 
 
@@ -232,10 +233,17 @@ def test_added_endpoint_is_accepted_and_removed_endpoint_is_refused_with_an_anno
     assert registry_reader.versions(group, ARTIFACT) == ["1", "2"]
 
 
-def test_the_service_runs_only_the_published_lean_wheel(release: Release, quarkus_service: Service) -> None:
+def test_the_service_runs_only_the_published_lean_wheel(
+    release: Release, quarkus_service: Service, tmp_path: Path
+) -> None:
     service = quarkus_service
-    assert run_action(release, service, dry_run=True).returncode == 0
-    venv = Path(service.env["RUNNER_TEMP"]) / f"ss3-schema-{TOOL_VERSION}"
+    # A job of its own (a fresh venv), reading an index that wants credentials; they
+    # reach pip through its environment, URL-quoted, and are never printed.
+    service.env.update(RUNNER_TEMP=str(tmp_path), SS3_INDEX_USERNAME="reader", SS3_INDEX_PASSWORD=INDEX_PASSWORD)
+    first = run_action(release, service, dry_run=True)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert INDEX_PASSWORD not in first.stdout + first.stderr
+    venv = tmp_path / f"ss3-schema-{TOOL_VERSION}"
     python = venv / "bin" / "python"
 
     where = _python(python, "import ss3_schema, sys; print(ss3_schema.__file__)")
