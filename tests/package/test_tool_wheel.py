@@ -56,6 +56,19 @@ def test_the_wheel_has_the_version_of_VERSION_and_a_lean_plain_install(checkout:
     assert "ss3-schema = ss3_schema.cli.main:main" in entry_points
 
 
+def test_the_wheel_carries_every_file_of_the_package(checkout: Workspace) -> None:
+    """Modules and data files (the catalog's assets) alike; compiled bytecode never."""
+    package = checkout.root / TOOL_PROJECT / "ss3_schema"
+    sources = {
+        f"ss3_schema/{p.relative_to(package).as_posix()}"
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    with zipfile.ZipFile(build_tool_wheel(checkout)) as archive:
+        members = {name for name in archive.namelist() if name.startswith("ss3_schema/")}
+    assert members == sources
+
+
 def test_two_builds_of_one_commit_are_byte_identical(checkout: Workspace) -> None:
     first = hashlib.sha256(build_tool_wheel(checkout).read_bytes()).hexdigest()
     second = hashlib.sha256(build_tool_wheel(checkout).read_bytes()).hexdigest()
