@@ -31,7 +31,8 @@ help: ## Show this help
 .PHONY: venv
 venv: $(VENV_STAMP) ## Create .venv with the pinned tools (buf, mypy-protobuf, ...)
 
-$(VENV_STAMP): requirements/tools.txt tools/pyproject.toml
+# VERSION too: the installed tool's metadata (`ss3-schema --version`) is read from it.
+$(VENV_STAMP): requirements/tools.txt tools/pyproject.toml VERSION
 	$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 12) else "Python 3.11 or 3.12 required (the pinned generator has no wheels for newer ones)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/tools.txt
