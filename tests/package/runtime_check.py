@@ -11,7 +11,11 @@ Checks:
   grpc      serve OrderService on 127.0.0.1 and call GetOrder through a generated stub
 
 A hand-written runtime module in the wheel (such as an `ss3.kafka` serde)
-gets its own check here; test_runtime_matrix.py fails until it has one.
+gets its own check here, named in CHECKS and its package in
+HAND_WRITTEN_COVERED; test_runtime_matrix.py fails until it has one. A check
+that needs a server (the Kafka serde's schema registry) reads its address from
+the environment, which _run_cell in test_runtime_matrix.py passes on from the
+session's server fixture.
 """
 
 from __future__ import annotations
