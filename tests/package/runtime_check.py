@@ -14,8 +14,8 @@ A hand-written runtime module in the wheel (such as an `ss3.kafka` serde)
 gets its own check here, named in CHECKS and its package in
 HAND_WRITTEN_COVERED; test_runtime_matrix.py fails until it has one. A check
 that needs a server (the Kafka serde's schema registry) reads its address from
-the environment, which _run_cell in test_runtime_matrix.py passes on from the
-session's server fixture.
+the environment; _run_cell in test_runtime_matrix.py would then take the
+session's server fixture and put its URL into the check's environment.
 """
 
 from __future__ import annotations
