@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import importlib
 import sys
+from importlib import metadata
 
 import click
 
+from ss3_schema import console
 from ss3_schema.errors import EXIT_ERROR, EXIT_OK, Ss3SchemaError
 
 # command name -> "module:attribute" of its click command
@@ -49,12 +51,26 @@ class LazyGroup(click.Group):
         return command
 
 
+def _tool_version() -> str:
+    try:
+        return metadata.version("ss3-schema")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.version_option(_tool_version(), "--version", "-V", prog_name="ss3-schema", message="%(prog)s %(version)s")
+@click.option("-q", "--quiet", is_flag=True, help="Only results and errors: no notes, progress or warnings.")
+@click.option("-v", "--verbose", is_flag=True, help="Also debug lines (git and tool steps) on stderr.")
+def cli(quiet: bool, verbose: bool) -> None:
     """Gate, generate, package, publish and register the ShopSTAR3 schemas.
 
+    Results go to stdout, notes and errors to stderr (no colour with NO_COLOR).
     Exit codes: 0 clean, 1 violations found, 2 usage/config/tool error.
     """
+    if quiet and verbose:
+        raise click.UsageError("-q and -v exclude each other")
+    console.set_verbosity(console.QUIET if quiet else console.VERBOSE if verbose else console.NORMAL)
 
 
 def main() -> None:
@@ -68,6 +84,6 @@ def main() -> None:
         exc.show()
         sys.exit(EXIT_ERROR)
     except Ss3SchemaError as exc:
-        click.echo(f"error: {exc}", err=True)
+        console.error(str(exc))
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
