@@ -2,7 +2,8 @@
 
 Results go to stdout (the commands print them); everything here goes to
 stderr. `-q` keeps only errors; `-v` adds debug lines. Colour only on a
-terminal, never with NO_COLOR set (https://no-color.org) or TERM=dumb.
+terminal (or with SS3_FORCE_COLOR), never with NO_COLOR set (https://no-color.org)
+or TERM=dumb.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ def verbosity() -> int:
     return _level
 
 
-def use_color(env: dict[str, str] | None = None, *, tty: bool | None = None) -> bool:
+FORCE_COLOR_ENV = "SS3_FORCE_COLOR"  # colour without a terminal (log viewers that render it)
+
+
+def use_color(env: dict[str, str] | None = None) -> bool:
     env = dict(os.environ) if env is None else env
-    if "NO_COLOR" in env and env["NO_COLOR"] != "":
+    if env.get("NO_COLOR") or env.get("TERM") == "dumb":
         return False
-    if env.get("TERM") == "dumb":
-        return False
-    return sys.stderr.isatty() if tty is None else tty
+    return bool(env.get(FORCE_COLOR_ENV)) or sys.stderr.isatty()
 
 
 def _echo(prefix: str, color: str, text: str) -> None:

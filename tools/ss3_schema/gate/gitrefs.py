@@ -21,6 +21,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from ss3_schema import console
 from ss3_schema.errors import ToolError, UsageError
 from ss3_schema.toolchain import run_git
 
@@ -63,9 +64,11 @@ def merge_base(repo: Path, ref: str) -> str:
     target = _resolve_local(repo, ref) or _fetch_remote(repo, ref)
     if target is None:
         raise UsageError(f"unknown git ref {ref!r}: not a branch, tag or commit here or on remote {REMOTE!r}")
+    console.debug(f"--against {ref}: commit {target[:12]}")
     for step in (*DEEPEN_STEPS, -1):
         base = _try_merge_base(repo, target)
         if base is not None:
+            console.debug(f"merge-base with HEAD: {base[:12]}")
             return base
         if not is_shallow(repo):
             break
@@ -104,6 +107,7 @@ def _fetch_remote(repo: Path, ref: str) -> str | None:
     if commit is None:
         return None
     depth = ["--depth=1"] if is_shallow(repo) else []
+    console.debug(f"fetching commit {commit[:12]} ({ref}) from {REMOTE}, objects only")
     proc = run_git([*_READ_ONLY_FETCH, *depth, REMOTE, commit], repo, check=False)
     if proc.returncode != 0:
         return None
@@ -146,6 +150,7 @@ def _deepen(repo: Path, ref: str, target: str, depth: int) -> None:
         raise UsageError(f"shallow clone without remote {REMOTE!r}: cannot fetch the history of {ref!r}")
     how = "--unshallow" if depth < 0 else f"--deepen={depth}"
     head = run_git(["rev-parse", "HEAD"], repo).stdout.strip()
+    console.debug(f"shallow clone: fetching more history ({how})")
     run_git([*_READ_ONLY_FETCH, how, REMOTE, target, head], repo, check=False)
 
 
