@@ -18,8 +18,6 @@ RELEASE_ARGS ?=
 
 VENV_STAMP := $(VENV)/.installed
 GEN_STAMP := ss3-protos/src/ss3/__init__.py
-PROTOS := $(shell find proto -name '*.proto' 2>/dev/null)
-TOOL_SOURCES := $(shell find tools/ss3_schema -name '*.py')
 
 .PHONY: help
 help: ## Show this help
@@ -29,17 +27,25 @@ help: ## Show this help
 venv: $(VENV_STAMP) ## Create .venv with the pinned tools (buf, grpcio-tools, ...)
 
 $(VENV_STAMP): requirements/tools.txt tools/pyproject.toml
-	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 required")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/tools.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e tools
-	touch $@
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 required")'
+	@echo "venv: creating $(VENV) (once, about a minute)" >&2
+	@$(PYTHON) -m venv $(VENV)
+	@echo "venv: installing the pinned tools from requirements/tools.txt" >&2
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/tools.txt
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e tools
+	@echo "venv: ready" >&2
+	@touch $@
 
 .PHONY: gen
 gen: $(GEN_STAMP) ## Generate the Python package into ss3-protos/src (no-op when up to date)
 
-$(GEN_STAMP): $(VENV_STAMP) $(PROTOS) buf.yaml buf.gen.yaml VERSION $(TOOL_SOURCES)
-	$(BIN)/ss3-schema gen
+# Always asks ss3-schema: its gen is content-addressed (a no-op in well under a second when
+# nothing changed), and file dates cannot tell make that a schema was deleted or renamed.
+$(GEN_STAMP): $(VENV_STAMP) FORCE
+	@$(BIN)/ss3-schema gen
+
+.PHONY: FORCE
+FORCE:
 
 .PHONY: lint
 lint: $(VENV_STAMP) ## Lint the schemas

@@ -11,7 +11,7 @@ FORMATS = ("text", "json", "github")
 # What a schema author should do about each rule, in their terms. Rules not
 # listed fall back to the generic advice for their prefix.
 _ADVICE = {
-    "COMPILE": "fix the syntax error; nothing was generated",
+    "COMPILE": "fix the schema so that it compiles; nothing was generated",
     "FIELD_NO_DELETE": "published fields stay forever: mark it [deprecated = true] instead of deleting",
     "FIELD_SAME_TYPE": "add a new field with the new type and deprecate the old one",
     "FIELD_SAME_NAME": "keep the old name; add a new field if the meaning changed",

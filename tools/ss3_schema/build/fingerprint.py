@@ -1,0 +1,90 @@
+"""Content addressing of `gen`: nothing changed, nothing to do.
+
+The key hashes every input of generation: each file under proto/ (path and
+bytes), VERSION, the versions of the generators (grpcio-tools, protobuf,
+mypy-protobuf) and the generator's own code. The record, written next to
+the package after a successful run, holds that key and the size and mtime
+of every generated file, so a tree edited or deleted by hand is regenerated
+too. Only the standard library is imported here: the no-op path must not pay
+for loading protoc.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from ss3_schema.workspace import Workspace
+
+RECORD_NAME = ".ss3-gen.json"
+GENERATORS = ("grpcio-tools", "protobuf", "mypy-protobuf")
+_SKIPPED_DIRS = ("__pycache__",)
+# The generator's code: this package's build stage and the workspace layout it follows.
+_CODE_DIR = Path(__file__).resolve().parent
+_CODE_FILES = (_CODE_DIR.parent / "workspace.py",)
+
+
+def inputs_key(ws: Workspace) -> str:
+    digest = hashlib.sha256()
+    for rel, path in _files(ws.proto_dir):
+        _add(digest, f"proto/{rel}", path.read_bytes())
+    _add(digest, "VERSION", ws.version_file.read_bytes() if ws.version_file.is_file() else b"")
+    for name in GENERATORS:
+        _add(digest, f"tool:{name}", _version(name).encode())
+    _add(digest, "python", f"{sys.version_info.major}.{sys.version_info.minor}".encode())
+    for path in sorted(_CODE_DIR.glob("*.py")) + list(_CODE_FILES):
+        _add(digest, f"code:{path.name}", path.read_bytes())
+    return digest.hexdigest()
+
+
+def up_to_date(ws: Workspace, package_dir: Path, key: str) -> bool:
+    """True when the recorded key matches and the generated files are as generation left them."""
+    try:
+        record = json.loads(_record_path(ws).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and record.get("key") == key and record.get("files") == _manifest(package_dir)
+
+
+def record(ws: Workspace, package_dir: Path, key: str) -> None:
+    path = _record_path(ws)
+    tmp = path.with_name(f"{path.name}.tmp")
+    tmp.write_text(json.dumps({"key": key, "files": _manifest(package_dir)}), encoding="utf-8")
+    tmp.replace(path)
+
+
+def forget(ws: Workspace) -> None:
+    _record_path(ws).unlink(missing_ok=True)
+
+
+def _record_path(ws: Workspace) -> Path:
+    return ws.generated_root / RECORD_NAME
+
+
+def _manifest(package_dir: Path) -> dict[str, list[int]]:
+    return {rel: [path.stat().st_size, path.stat().st_mtime_ns] for rel, path in _files(package_dir)}
+
+
+def _files(top: Path) -> list[tuple[str, Path]]:
+    found: list[tuple[str, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
+        base = Path(dirpath)
+        found += [((base / name).relative_to(top).as_posix(), base / name) for name in sorted(filenames)]
+    return found
+
+
+def _add(digest: hashlib._Hash, name: str, data: bytes) -> None:
+    digest.update(f"{name}\0{len(data)}\0".encode())
+    digest.update(data)
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "missing"
