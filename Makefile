@@ -52,12 +52,17 @@ lint: $(VENV_STAMP) ## Lint the schemas
 	$(BIN)/ss3-schema lint --format $(FORMAT)
 
 .PHONY: breaking
-breaking: $(VENV_STAMP) ## Breaking-change check against AGAINST (default origin/main)
+breaking: $(VENV_STAMP) ## What breaks compatibility since AGAINST: buf FILE rules + event rules
 	$(BIN)/ss3-schema breaking --against $(AGAINST) --format $(FORMAT)
 
+# The gate's verdict, then the VERSION the change needs (on stderr unless FORMAT=text, so
+# that json and github output stay one stream); fails if either fails, after both ran.
 .PHONY: check
-check: $(VENV_STAMP) ## The whole PR gate against AGAINST
-	$(BIN)/ss3-schema check --against $(AGAINST) --format $(FORMAT)
+check: $(VENV_STAMP) ## The PR gate against AGAINST (lint, breaking, event and gate rules) + the VERSION it needs
+	@status=0; \
+	$(BIN)/ss3-schema check --against $(AGAINST) --format $(FORMAT) || status=$$?; \
+	$(BIN)/ss3-schema version --check $(if $(filter text,$(FORMAT)),,>&2) || { rc=$$?; [ $$rc -le $$status ] || status=$$rc; }; \
+	exit $$status
 
 .PHONY: wheel
 wheel: $(GEN_STAMP) ## Build the ss3-protos wheel into dist/
