@@ -73,7 +73,7 @@ version-check: $(VENV_STAMP) ## Fail if VERSION is too small for the change sinc
 	$(BIN)/ss3-schema version --check
 
 .PHONY: release
-release: $(GEN_STAMP) ## Post-merge job: build, publish, register, tag (re-runnable)
+release: $(VENV_STAMP) ## Post-merge job: version check, gen, build, publish, register, tag (re-runnable)
 	$(BIN)/ss3-schema release $(RELEASE_ARGS)
 
 .PHONY: drift
