@@ -15,7 +15,8 @@ EVENTS = "proto/ss3/orders/v1/order_events.proto"
 
 
 def _help_lines() -> dict[str, str]:
-    proc = subprocess.run(["make", "--no-print-directory", "help"], cwd=REPO_ROOT, capture_output=True, text=True)
+    cmd = ["make", "--no-print-directory", "help"]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     return dict(line.strip().split(None, 1) for line in proc.stdout.splitlines() if line.strip())
 
