@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from ss3_schema import console
 from ss3_schema.cli import options
 from ss3_schema.errors import EXIT_OK, EXIT_VIOLATIONS, UsageError
 from ss3_schema.gate.images import build_image
@@ -126,7 +127,10 @@ def register_command(
 ) -> int:
     """Register every event schema (and what it imports) in the registry."""
     ws = find_workspace(root)
-    with _connect(registry_url, timeout, retries, ca_bundle) as client:
+    with (
+        console.progress("register: compiling the schemas and registering them"),
+        _connect(registry_url, timeout, retries, ca_bundle) as client,
+    ):
         artifacts = plan_registration(ws, build_image(ws.root), strategy)
         result = register(client, artifacts, group=group, compatibility=compatibility, dry_run=dry_run, jobs=jobs)
     return _emit(result, fmt, "register")
