@@ -14,14 +14,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
-from importlib import metadata
 from pathlib import Path
 
 from ss3_schema.workspace import Workspace
 
 RECORD_NAME = ".ss3-gen.json"
-GENERATORS = ("grpcio-tools", "protobuf", "mypy-protobuf")
+GENERATORS = ("grpcio_tools", "protobuf", "mypy_protobuf")  # distribution names as in *.dist-info
+_DIST_INFO = re.compile(r"^(?P<name>[A-Za-z0-9_.]+)-(?P<version>[^-]+)\.dist-info$")
 _SKIPPED_DIRS = ("__pycache__",)
 # The generator's code: this package's build stage and the workspace layout it follows.
 _CODE_DIR = Path(__file__).resolve().parent
@@ -33,8 +34,9 @@ def inputs_key(ws: Workspace) -> str:
     for rel, path in _files(ws.proto_dir):
         _add(digest, f"proto/{rel}", path.read_bytes())
     _add(digest, "VERSION", ws.version_file.read_bytes() if ws.version_file.is_file() else b"")
+    versions = _installed_versions()
     for name in GENERATORS:
-        _add(digest, f"tool:{name}", _version(name).encode())
+        _add(digest, f"tool:{name}", versions.get(name, "missing").encode())
     _add(digest, "python", f"{sys.version_info.major}.{sys.version_info.minor}".encode())
     for path in sorted(_CODE_DIR.glob("*.py")) + list(_CODE_FILES):
         _add(digest, f"code:{path.name}", path.read_bytes())
@@ -66,15 +68,31 @@ def _record_path(ws: Workspace) -> Path:
 
 
 def _manifest(package_dir: Path) -> dict[str, list[int]]:
-    return {rel: [path.stat().st_size, path.stat().st_mtime_ns] for rel, path in _files(package_dir)}
+    manifest = {}
+    for rel, entry in _entries(str(package_dir), ""):
+        stat = entry.stat()
+        manifest[rel] = [stat.st_size, stat.st_mtime_ns]
+    return manifest
 
 
 def _files(top: Path) -> list[tuple[str, Path]]:
-    found: list[tuple[str, Path]] = []
-    for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
-        base = Path(dirpath)
-        found += [((base / name).relative_to(top).as_posix(), base / name) for name in sorted(filenames)]
+    return [(rel, Path(entry.path)) for rel, entry in _entries(str(top), "")]
+
+
+def _entries(directory: str, prefix: str) -> list[tuple[str, os.DirEntry[str]]]:
+    """Every file below `directory`, sorted by relative path (one scandir per directory: the no-op is a stat walk)."""
+    found: list[tuple[str, os.DirEntry[str]]] = []
+    try:
+        with os.scandir(directory) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except FileNotFoundError:
+        return found
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name not in _SKIPPED_DIRS:
+                found += _entries(entry.path, f"{prefix}{entry.name}/")
+        elif entry.is_file():
+            found.append((f"{prefix}{entry.name}", entry))
     return found
 
 
@@ -83,8 +101,19 @@ def _add(digest: hashlib._Hash, name: str, data: bytes) -> None:
     digest.update(data)
 
 
-def _version(distribution: str) -> str:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "missing"
+def _installed_versions() -> dict[str, str]:
+    """{distribution: version} from the *.dist-info directories on sys.path (first wins, as for imports).
+
+    Cheaper than importlib.metadata, whose import alone costs a good part of the no-op budget.
+    """
+    versions: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            match = _DIST_INFO.match(name)
+            if match:
+                versions.setdefault(match["name"].lower().replace(".", "_"), match["version"])
+    return versions

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-from importlib import metadata
 
 import click
 
@@ -51,15 +50,11 @@ class LazyGroup(click.Group):
         return command
 
 
-def _tool_version() -> str:
-    try:
-        return metadata.version("ss3-schema")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_tool_version(), "--version", "-V", prog_name="ss3-schema", message="%(prog)s %(version)s")
+# package_name: the version is looked up only when asked for (importlib.metadata is slow to import).
+@click.version_option(
+    None, "--version", "-V", package_name="ss3-schema", prog_name="ss3-schema", message="%(prog)s %(version)s"
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only results and errors: no notes, progress or warnings.")
 @click.option("-v", "--verbose", is_flag=True, help="Also debug lines (git and tool steps) on stderr.")
 def cli(quiet: bool, verbose: bool) -> None:
