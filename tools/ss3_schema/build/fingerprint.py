@@ -16,6 +16,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 from ss3_schema.workspace import Workspace
@@ -54,9 +55,10 @@ def up_to_date(ws: Workspace, package_dir: Path, key: str) -> bool:
 
 def record(ws: Workspace, package_dir: Path, key: str) -> None:
     path = _record_path(ws)
-    tmp = path.with_name(f"{path.name}.tmp")
-    tmp.write_text(json.dumps({"key": key, "files": _manifest(package_dir)}), encoding="utf-8")
-    tmp.replace(path)
+    handle, tmp = tempfile.mkstemp(prefix=f"{RECORD_NAME}.", dir=path.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(json.dumps({"key": key, "files": _manifest(package_dir)}))
+    os.replace(tmp, path)
 
 
 def forget(ws: Workspace) -> None:
