@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from ss3_schema.build.generate import generate
+from ss3_schema.build.jar import build_jar
 from ss3_schema.build.wheel import build_wheel
 from ss3_schema.cli import options
 from ss3_schema.cli.common import emit, workspace
@@ -34,7 +35,10 @@ def gen(root: Path | None, fmt: str) -> int:
 @click.command()
 @options.root
 def build(root: Path | None) -> int:
-    """Build the ss3-protos wheel into dist/ (run gen first)."""
-    wheel = build_wheel(workspace(root))
+    """Build the ss3-protos wheel (run gen first) and the Maven jar + POM into dist/."""
+    ws = workspace(root)
+    wheel = build_wheel(ws)
     click.echo(f"build: {wheel}")
+    artifact = build_jar(ws)
+    click.echo(f"build: {artifact.jar} ({artifact.coordinates})")
     return EXIT_OK

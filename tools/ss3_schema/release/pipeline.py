@@ -27,7 +27,7 @@ from ss3_schema.registry.plan import PlannedArtifact, plan_registration
 from ss3_schema.registry.predict import strategy_from_env
 from ss3_schema.registry.register import register
 from ss3_schema.registry.render import summary as registration_summary
-from ss3_schema.release import versioning
+from ss3_schema.release import maven, versioning
 from ss3_schema.release.publish import DirectoryIndex, Index, file_sha256, open_index, publish
 from ss3_schema.toolchain import run_git
 from ss3_schema.workspace import Workspace
@@ -37,7 +37,7 @@ REMOTE = "origin"
 # Used only when git has no identity configured (a bare CI runner): annotated
 # tags need a tagger, and the release tool is the one tagging.
 FALLBACK_TAGGER = ("-c", "user.name=ss3-schema release", "-c", "user.email=ss3-schema-release@example.invalid")
-STEPS = ("version", "gen", "build", "publish", "register", "tag")
+STEPS = ("version", "gen", "build", "publish", "maven", "register", "tag")
 
 
 class RegistrationRejected(Ss3SchemaError):
@@ -79,6 +79,7 @@ class ReleaseConfig:
     index: Index | None = None
     registry: RegistryTarget | None = None
     push_tag: bool = False
+    maven: maven.Repository | None = None
 
     @property
     def local(self) -> bool:
@@ -120,7 +121,8 @@ def release_config(
         raise UsageError("--push-tag needs a package index (--repository-url or TWINE_REPOSITORY_URL)")
     index = open_index(repository_url, index_url=index_url, ca_bundle=ca_bundle) if repository_url else None
     registry = RegistryTarget(registry_url, group) if registry_url else None
-    return ReleaseConfig(index, registry, push_tag)
+    maven_repository = maven.repository_from_env(env, required=env.get("CI", "").lower() in ("1", "true", "yes"))
+    return ReleaseConfig(index, registry, push_tag, maven_repository)
 
 
 def _require_ci_configuration(repository_url: str | None, registry_url: str | None) -> None:
@@ -155,6 +157,7 @@ def release(ws: Workspace, config: ReleaseConfig, register: RegisterStep | None 
         ("gen", _gen_step),
         ("build", _build_step),
         ("publish", _publish_step),
+        ("maven", _maven_step),
         ("register", _register_step),
         ("tag", _tag_step),
     ]
@@ -212,6 +215,10 @@ def _publish_step(run: _Run) -> Done:
         hint = f"pip install --index-url {result.destination} ss3-protos=={run.version}"
         return Done(f"{outcome} (local)", f"{result.destination} (try: {hint})")
     return Done(str(outcome), result.destination)
+
+
+def _maven_step(run: _Run) -> Done:
+    return Done(*maven.release_step(run.ws, str(run.version), run.config.maven, local=run.config.local))
 
 
 def _register_step(run: _Run) -> Done:
