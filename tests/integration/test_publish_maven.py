@@ -12,7 +12,7 @@ import pytest
 
 from devservices.maven_repo import MavenRepoError, RunningMavenRepo, start_maven_repo
 from tests.helpers import SchemaRepo, run_cli, server_unavailable
-from tests.integration.pypi_fixture import make_package_repo
+from tests.integration.pypi_fixture import PypiIndex, make_package_repo, run_release, summary
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -137,3 +137,22 @@ def test_publish_without_a_repository_is_a_configuration_error(repo: SchemaRepo)
     proc = run_cli("publish-maven", cwd=repo.root, env={"SS3_MAVEN_REPOSITORY_URL": ""})
     assert proc.returncode == 2
     assert "SS3_MAVEN_REPOSITORY_URL" in proc.stderr
+
+
+def test_release_deploys_to_the_repository_and_converges(
+    tmp_path: Path, nginx: RunningMavenRepo, pypi_index: PypiIndex
+) -> None:
+    repo = make_package_repo(tmp_path / "release", "4.1.0")
+    target = Target(f"{nginx.url}release/", nginx.repository / "release", nginx.username, nginx.password)
+    env = {**pypi_index.env(), **target.env()}
+
+    first = run_release(repo, env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert summary(first.stdout)["maven"] == ("deployed", f"com.shopstar3:ss3-protos:4.1.0 on {target.url}")
+    jar = target.files / "com/shopstar3/ss3-protos/4.1.0/ss3-protos-4.1.0.jar"
+    assert jar.read_bytes() == repo.path("dist/ss3-protos-4.1.0.jar").read_bytes()
+
+    again = run_release(repo, env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert summary(again.stdout)["maven"][0] == "already published"
+    assert nginx.password not in first.stdout + first.stderr + again.stdout + again.stderr

@@ -14,7 +14,7 @@ from ss3.orders.v1 import order_pb2, order_service_pb2, order_service_pb2_grpc
 
 
 class Orders(order_service_pb2_grpc.OrderServiceServicer):
-    def GetOrder(  # noqa: N802 - the RPC's name
+    def GetOrder(
         self, request: order_service_pb2.GetOrderRequest, context: grpc.ServicerContext
     ) -> order_service_pb2.GetOrderResponse:
         order = order_pb2.Order(order_id=request.order_id, status=order_pb2.ORDER_STATUS_PAID)

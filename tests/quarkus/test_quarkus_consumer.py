@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 
 from devservices.maven import MavenError, ensure_maven, local_repository
-from devservices.registry import RegistryError, find_java21
 from tests.helpers import REPO_ROOT, SchemaRepo, server_unavailable
 from tests.integration.pypi_fixture import fresh_venv, make_package_repo, pip_install, repack_installed, run_release
 
@@ -52,7 +51,8 @@ def orders_port(released: SchemaRepo, tmp_path_factory: pytest.TempPathFactory) 
         repack_installed(name, wheelhouse)
     python = fresh_venv(tmp_path_factory.mktemp("orders") / "venv")
     index = released.path("dist/index/simple").as_uri()
-    installed = pip_install(python, "--index-url", index, "--find-links", str(wheelhouse), f"ss3-protos[grpc]=={VERSION}")
+    requirement = f"ss3-protos[grpc]=={VERSION}"
+    installed = pip_install(python, "--index-url", index, "--find-links", str(wheelhouse), requirement)
     assert installed.returncode == 0, installed.stderr
     server = subprocess.Popen(
         [str(python), str(PROJECT / "orders_server.py")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -73,10 +73,11 @@ def orders_port(released: SchemaRepo, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def maven_or_give_up() -> Path:
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        server_unavailable("cannot build the Quarkus consumer: no JDK (Quarkus 3 needs Java 17+)")
     try:
-        find_java21()  # Quarkus 3.33 runs on 17+; the same JDK discovery as the other servers
         return ensure_maven()
-    except (MavenError, RegistryError) as exc:
+    except MavenError as exc:
         server_unavailable(f"cannot build the Quarkus consumer: {exc}")
 
 
@@ -110,6 +111,7 @@ def test_quarkus_service_built_from_the_published_jar_calls_the_python_service(
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-6000:]
     assert re.search(r"Tests run: 2, Failures: 0, Errors: 0, Skipped: 0", output), output[-3000:]
+    assert "Maven extensions for the Quarkus Maven plugin are not enabled" not in output  # Maven < 3.9 says this
     generated = project / "target" / "generated-sources" / "grpc" / "com" / "shopstar3" / "ss3" / "orders" / "v1"
     assert (generated / "OrderPlaced.java").is_file()
     assert (generated / "OrderServiceGrpc.java").is_file()

@@ -115,7 +115,7 @@ def repository_from_env(env: Mapping[str, str] | None = None, *, required: bool 
     url = env.get(ENV_REPOSITORY_URL) or None
     if url is None:
         if required:
-            raise ConfigError(f"no Maven repository configured in CI: set {ENV_REPOSITORY_URL}")
+            raise ConfigError(f"no Maven repository configured in CI: set {ENV_REPOSITORY_URL} (or pass --local)")
         return None
     return open_repository(url, credentials=Credentials.from_env(env), ca_bundle=env.get(ENV_CA_BUNDLE) or None)
 
