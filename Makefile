@@ -54,7 +54,7 @@ check: $(VENV_STAMP) ## The whole PR gate against AGAINST
 	$(BIN)/ss3-schema check --against $(AGAINST) --format $(FORMAT)
 
 .PHONY: wheel
-wheel: $(GEN_STAMP) ## Build the ss3-protos wheel into dist/
+wheel: $(GEN_STAMP) ## Build the ss3-protos wheel and the Maven jar + POM into dist/
 	$(BIN)/ss3-schema build
 
 .PHONY: version-check
