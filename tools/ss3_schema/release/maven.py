@@ -21,10 +21,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
@@ -35,7 +34,7 @@ from packaging.version import InvalidVersion, Version
 
 from ss3_schema.build.jar import ARTIFACT_ID, GROUP_ID, MavenArtifact, artifact_paths, build_jar
 from ss3_schema.errors import ConfigError, PublishConflict, PublishError
-from ss3_schema.release.publish import file_url_path, safe_url
+from ss3_schema.release.publish import Credentials, exhausted_reason, file_url_path, safe_url, write_atomically
 from ss3_schema.retry import Backoff, RetriesExhausted, send_with_retries
 from ss3_schema.workspace import Workspace, read_version
 
@@ -81,22 +80,6 @@ class Repository(Protocol):
     def write(self, path: str, data: bytes) -> None: ...
 
 
-@dataclass(frozen=True)
-class Credentials:
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Credentials:
-        return cls(env.get(ENV_USERNAME) or None, env.get(ENV_PASSWORD) or None)
-
-    @property
-    def auth(self) -> tuple[str, str] | None:
-        if self.username is None and self.password is None:
-            return None
-        return (self.username or "", self.password or "")
-
-
 # --- choosing the repository ---------------------------------------------------
 
 
@@ -117,7 +100,8 @@ def repository_from_env(env: Mapping[str, str] | None = None, *, required: bool 
         if required:
             raise ConfigError(f"no Maven repository configured in CI: set {ENV_REPOSITORY_URL} (or pass --local)")
         return None
-    return open_repository(url, credentials=Credentials.from_env(env), ca_bundle=env.get(ENV_CA_BUNDLE) or None)
+    credentials = Credentials(env.get(ENV_USERNAME) or None, env.get(ENV_PASSWORD) or None)
+    return open_repository(url, credentials=credentials, ca_bundle=env.get(ENV_CA_BUNDLE) or None)
 
 
 def local_repository(ws: Workspace) -> DirectoryRepository:
@@ -277,16 +261,7 @@ class DirectoryRepository:
     def write(self, path: str, data: bytes) -> None:
         target = self.root / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        # Readers (Maven, a concurrent run) see the old file or the new one.
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(target, data)
 
 
 class HttpRepository:
@@ -334,7 +309,7 @@ class HttpRepository:
         except requests.exceptions.SSLError:
             raise PublishError(f"{what}: TLS verification failed; set {ENV_CA_BUNDLE} to the CA bundle") from None
         except RetriesExhausted as exhausted:
-            raise PublishError(f"{what}: {_exhausted_reason(exhausted)} ({exhausted.attempts} attempts)") from None
+            raise PublishError(f"{what}: {exhausted_reason(exhausted)} ({exhausted.attempts} attempts)") from None
         except requests.RequestException as exc:
             raise PublishError(f"{what}: {type(exc).__name__}") from None
 
@@ -348,9 +323,3 @@ class HttpRepository:
             raise PublishError(f"{where}: redirected to {safe_url(response.headers.get('Location', '?'))}")
         if not 200 <= status < 300:
             raise PublishError(f"{where}: HTTP {status} {response.reason}")
-
-
-def _exhausted_reason(exhausted: RetriesExhausted) -> str:
-    if exhausted.response is not None:
-        return f"HTTP {exhausted.response.status_code} {exhausted.response.reason}"
-    return "timed out" if isinstance(exhausted.error, requests.Timeout) else "cannot connect"
