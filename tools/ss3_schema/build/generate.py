@@ -20,7 +20,7 @@ from pathlib import Path
 from google.protobuf import descriptor_pb2
 
 from ss3_schema.build import protoc, stubs
-from ss3_schema.workspace import Workspace, read_version
+from ss3_schema.workspace import Workspace, read_version, swap_into_place
 
 PACKAGE = "ss3"
 DESCRIPTOR_SET = "_descriptors/ss3.binpb"
@@ -61,7 +61,7 @@ def generate(ws: Workspace) -> Generated:
         package = _generate_into(ws, staging)
         _add_package_files(ws, package, version)
         target = ws.generated_root / PACKAGE
-        _swap_into_place(package, target)
+        swap_into_place(package, target)
         return Generated(target, len(list(target.rglob("*_pb2.py"))), len(list(target.rglob("*.proto"))))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -108,12 +108,3 @@ def _add_package_files(ws: Workspace, package: Path, version: str) -> None:
     (package / "__init__.py").write_text(init, encoding="utf-8")
     # The wheel owns the `ss3` package outright, so one marker covers every subpackage.
     (package / "py.typed").write_text("", encoding="utf-8")
-
-
-def _swap_into_place(new: Path, target: Path) -> None:
-    old = target.with_name(f".old-{target.name}")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""The main-branch release in one command: version → gen → build → publish → register → tag.
+"""The main-branch release in one command: version → gen → build → publish → tool → register → tag.
 
 Every step converges when re-run: publishing skips a file the index already
 holds with the same bytes (builds are reproducible per commit), registration
@@ -22,13 +22,15 @@ from ss3_schema.build.generate import generate
 from ss3_schema.build.wheel import build_wheel
 from ss3_schema.errors import EXIT_VIOLATIONS, ConfigError, ReleaseRefused, Ss3SchemaError, ToolError, UsageError
 from ss3_schema.gate.images import build_image
+from ss3_schema.registry.asyncapi import asyncapi_artifact
 from ss3_schema.registry.client import connect, connection_from_env
-from ss3_schema.registry.plan import PlannedArtifact, plan_registration
+from ss3_schema.registry.plan import PROTOBUF, PlannedArtifact, plan_registration
 from ss3_schema.registry.predict import strategy_from_env
 from ss3_schema.registry.register import register
 from ss3_schema.registry.render import summary as registration_summary
 from ss3_schema.release import maven, versioning
 from ss3_schema.release.publish import DirectoryIndex, Index, file_sha256, open_index, publish
+from ss3_schema.release.tool import release_tool
 from ss3_schema.toolchain import run_git
 from ss3_schema.workspace import Workspace
 
@@ -37,7 +39,7 @@ REMOTE = "origin"
 # Used only when git has no identity configured (a bare CI runner): annotated
 # tags need a tagger, and the release tool is the one tagging.
 FALLBACK_TAGGER = ("-c", "user.name=ss3-schema release", "-c", "user.email=ss3-schema-release@example.invalid")
-STEPS = ("version", "gen", "build", "publish", "maven", "register", "tag")
+STEPS = ("version", "gen", "build", "publish", "tool", "maven", "register", "tag")
 
 
 class RegistrationRejected(Ss3SchemaError):
@@ -157,6 +159,7 @@ def release(ws: Workspace, config: ReleaseConfig, register: RegisterStep | None 
         ("gen", _gen_step),
         ("build", _build_step),
         ("publish", _publish_step),
+        ("tool", _tool_step),
         ("maven", _maven_step),
         ("register", _register_step),
         ("tag", _tag_step),
@@ -217,6 +220,11 @@ def _publish_step(run: _Run) -> Done:
     return Done(str(outcome), result.destination)
 
 
+def _tool_step(run: _Run) -> Done:
+    tool = release_tool(run.ws, run.config.index or DirectoryIndex(run.ws.dist_dir / LOCAL_INDEX_DIR))
+    return Done(f"{tool.outcome}{' (local)' if run.config.local else ''}", tool.describe(run.ws))
+
+
 def _maven_step(run: _Run) -> Done:
     return Done(*maven.release_step(run.ws, str(run.version), run.config.maven, local=run.config.local))
 
@@ -265,7 +273,8 @@ def _push_tag(ws: Workspace, tag: str) -> None:
 def register_event_schemas(ws: Workspace, target: RegistryTarget | None) -> Done:
     """The register step: what `ss3-schema register` does, or its plan when no registry is configured."""
     strategy = strategy_from_env(os.environ)
-    artifacts = plan_registration(ws, build_image(ws.root), strategy)
+    image = build_image(ws.root)
+    artifacts = [*plan_registration(ws, image, strategy), asyncapi_artifact(ws, image)]  # events, then the catalog
     if target is None:
         return Done("planned", f"registry not configured: would register {_describe_plan(artifacts)}")
     with connect(connection_from_env(target.url, os.environ)) as client:
@@ -278,5 +287,6 @@ def register_event_schemas(ws: Workspace, target: RegistryTarget | None) -> Done
 
 def _describe_plan(artifacts: list[PlannedArtifact]) -> str:
     event_ids = [a.artifact_id for a in artifacts if a.is_event]
-    imported = len(artifacts) - len(event_ids)
-    return f"{len(event_ids)} event artifacts (+{imported} imported files): {', '.join(event_ids)}"
+    imported = sum(1 for a in artifacts if a.artifact_type == PROTOBUF) - len(event_ids)
+    documents = [a.artifact_id for a in artifacts if a.artifact_type != PROTOBUF]
+    return f"{len(event_ids)} event artifacts (+{imported} imported files): {', '.join([*event_ids, *documents])}"
