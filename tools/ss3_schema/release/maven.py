@@ -43,9 +43,10 @@ ENV_USERNAME = "SS3_MAVEN_USERNAME"
 ENV_PASSWORD = "SS3_MAVEN_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 ENV_CA_BUNDLE = "SS3_MAVEN_CA_BUNDLE"
 LOCAL_REPOSITORY_DIR = "maven"
-# What Maven writes beside every deployed file; sha256 first because it is
-# the strongest one a repository may hold, sha1 because every one holds it.
+# What Maven writes beside every deployed file.
 CHECKSUMS = ("md5", "sha1", "sha256", "sha512")
+# Which of them decides: the strong ones first, sha1 because every repository
+# holds it; never md5.
 TRUSTED_CHECKSUMS = ("sha256", "sha512", "sha1")
 HEX = re.compile(r"[0-9a-f]+")
 ARTIFACT_PATH = f"{GROUP_ID.replace('.', '/')}/{ARTIFACT_ID}"
