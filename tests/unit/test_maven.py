@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from ss3_schema.build.jar import build_jar
 from ss3_schema.errors import ConfigError, PublishConflict, PublishError
-from ss3_schema.release.maven import DirectoryRepository, Outcome, deploy, merged_metadata, repository_from_env
+from ss3_schema.release.maven import (
+    DirectoryRepository,
+    Outcome,
+    deploy,
+    merged_metadata,
+    release_step,
+    repository_from_env,
+)
 from ss3_schema.workspace import Workspace
 
 from tests.helpers import SchemaRepo
@@ -129,3 +136,21 @@ def test_ci_without_a_maven_repository_is_a_configuration_error() -> None:
     with pytest.raises(ConfigError, match="SS3_MAVEN_REPOSITORY_URL"):
         repository_from_env({}, required=True)
     assert repository_from_env({}) is None
+
+
+def test_a_trial_stays_in_dist_maven_even_with_a_repository_configured(ws: Workspace, tmp_path: Path) -> None:
+    configured = DirectoryRepository(tmp_path / "company")
+    outcome, detail = release_step(ws, "1.0.0", configured, local=True)
+    assert outcome == "deployed (local)"
+    assert detail.endswith((ws.dist_dir / "maven").resolve().as_uri())
+    assert not (tmp_path / "company").exists()
+
+
+def test_a_trial_of_another_commit_under_the_same_version_says_how_to_start_over(
+    ws: Workspace, schema_repo: SchemaRepo
+) -> None:
+    release_step(ws, "1.0.0", None, local=True)
+    schema_repo.write("proto/ss3/orders/v1/order.proto", schema_repo.read("proto/ss3/orders/v1/order.proto") + "\n")
+    schema_repo.commit("whitespace")
+    with pytest.raises(PublishConflict, match=r"`rm -rf dist/maven` discards the trials"):
+        release_step(ws, "1.0.0", None, local=True)

@@ -114,15 +114,32 @@ def local_repository(ws: Workspace) -> DirectoryRepository:
 
 
 def release_step(ws: Workspace, version: str, repository: Repository | None, *, local: bool) -> tuple[str, str]:
-    """Build the jar and deploy it; (outcome, detail) for the release summary."""
+    """Build the jar and deploy it; (outcome, detail) for the release summary.
+
+    A local trial deploys into dist/maven even when a repository is configured:
+    a trial changes nothing outside the checkout.
+    """
     artifact = build_jar(ws)
     if artifact.version != version:
         raise ConfigError(f"{artifact.jar.name}: expected version {version}")
-    if repository is None and not local:
+    if local:
+        result = _deploy_trial(ws, artifact)
+        return f"{result.outcome} (local)", f"{result.coordinates} on {result.destination}"
+    if repository is None:
         return "not configured", f"set {ENV_REPOSITORY_URL} to publish {artifact.coordinates}"
-    result = deploy(artifact, repository or local_repository(ws))
-    suffix = " (local)" if local else ""
-    return f"{result.outcome}{suffix}", f"{result.coordinates} on {result.destination}"
+    result = deploy(artifact, repository)
+    return str(result.outcome), f"{result.coordinates} on {result.destination}"
+
+
+def _deploy_trial(ws: Workspace, artifact: MavenArtifact) -> Deployed:
+    try:
+        return deploy(artifact, local_repository(ws))
+    except PublishConflict as conflict:
+        trials = ws.relative(ws.dist_dir / LOCAL_REPOSITORY_DIR)
+        raise PublishConflict(
+            f"{conflict}. This is the local trial repository, holding an earlier trial of another commit: "
+            f"`rm -rf {trials}` discards the trials, then run the release again"
+        ) from None
 
 
 def built_artifact(ws: Workspace) -> MavenArtifact:
