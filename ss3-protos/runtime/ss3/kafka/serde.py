@@ -5,8 +5,7 @@ from __future__ import annotations
 import enum
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from google.protobuf.message import DecodeError, Message
 from ss3.kafka import wire
@@ -32,12 +31,11 @@ class Framing(enum.Enum):
     CONFLUENT = "confluent"
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """A serialized event: the record value and the headers to send with it (empty unless HEADERS)."""
 
     value: bytes
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
+    headers: list[tuple[str, bytes]]
 
 
 class SerializationContextLike(Protocol):
@@ -90,8 +88,18 @@ class _TopicSettings:
         return cls
 
 
+_JAVA_NAMES: dict[type[Message], str] = {}
+
+
 def java_class_name(cls: type[Message]) -> str:
     """The Java class protoc generates for `cls`, as Apicurio writes it in ``apicurio.value.msgType``."""
+    name = _JAVA_NAMES.get(cls)
+    if name is None:
+        name = _JAVA_NAMES[cls] = _derive_java_class_name(cls)
+    return name
+
+
+def _derive_java_class_name(cls: type[Message]) -> str:
     descriptor = cls.DESCRIPTOR
     options = descriptor.file.GetOptions()
     package = options.java_package if options.HasField("java_package") else descriptor.file.package
@@ -135,23 +143,25 @@ class Serializer:
 
     def serialize(self, topic: str, event: Message) -> Record:
         """The record value and headers of `event` on `topic`."""
-        prefix, headers = self._prefix(topic, event)
-        return Record(prefix + event.SerializeToString(), list(headers))
+        try:
+            prefix, headers = self._prepared[topic][event.__class__]
+        except KeyError:
+            prefix, headers = self._remember(topic, event)
+        return Record(prefix + event.SerializeToString(), list(headers) if headers else [])
 
     def __call__(self, event: Message | None, ctx: SerializationContextLike) -> bytes | None:
         if event is None:
             return None
-        topic = ctx.topic
-        prefix, headers = self._prefix(topic, event)
+        try:
+            prefix, headers = self._prepared[ctx.topic][event.__class__]
+        except KeyError:
+            prefix, headers = self._remember(ctx.topic, event)
         if headers:
-            _add_headers(ctx, headers, topic)
+            _add_headers(ctx, headers, ctx.topic)
         return prefix + event.SerializeToString()
 
-    def _prefix(self, topic: str, event: Message) -> tuple[bytes, tuple[tuple[str, bytes], ...]]:
-        try:
-            return self._prepared[topic][type(event)]
-        except KeyError:
-            pass
+    def _remember(self, topic: str, event: Message) -> tuple[bytes, tuple[tuple[str, bytes], ...]]:
+        """Resolve and cache what precedes (and accompanies) every record of this type on this topic."""
         prepared = self._prepare(topic, type(event))
         with self._lock:
             self._prepared.setdefault(topic, {})[type(event)] = prepared
@@ -221,14 +231,16 @@ class Deserializer:
     ) -> None:
         self.registry = Registry.from_env() if registry is None else registry
         self._topics = _TopicSettings(framing, topics)
-        # topic -> record prefix (magic, id, Ref) -> class: the payload-mode fast path
+        # The fast paths: topic -> record prefix (magic, id, Ref) -> class, and topic ->
+        # (id header, type header, Java type header, Ref) -> class.
         self._payload_prefixes: dict[str, dict[bytes, type[Message]]] = {}
+        self._headers_prefixes: dict[str, dict[tuple[bytes | None, ...], type[Message]]] = {}
         # (topic, schema id, type name or index path) -> class
         self._resolved: dict[tuple[str, int, object], type[Message]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, value: bytes | None, ctx: SerializationContextLike) -> Message | None:
-        return self.deserialize(ctx.topic, value, getattr(ctx, "headers", None))
+        return self.deserialize(ctx.topic, value, ctx.headers)
 
     def deserialize_message(self, message: Any) -> Message | None:
         """Decode a confluent-kafka ``Message`` (anything with topic(), partition(), offset(), headers(), value())."""
@@ -252,19 +264,32 @@ class Deserializer:
         """The event in `value`; None for a tombstone (no value). Raises an Ss3KafkaError subclass."""
         if value is None:
             return None
-        fast = self._payload_prefixes.get(topic)
-        if fast is not None and len(value) > 5 and value[5] < 0x80:
-            end = 6 + value[5]
-            cls = fast.get(value[:end])
-            if cls is not None:
-                try:
-                    return cls.FromString(value[end:])
-                except DecodeError:
-                    pass  # the slow path reports it with its location
+        cls, start = self._seen_before(topic, value, headers)
+        if cls is not None:
+            try:
+                return cls.FromString(value[start:])
+            except DecodeError:
+                pass  # the full path reports it with its location
         try:
             return self._decode(topic, bytes(value), headers)
         except Ss3KafkaError as error:
             raise error.located(topic=topic, partition=partition, offset=offset) from None
+
+    def _seen_before(self, topic: str, value: bytes, headers: HeadersIn) -> tuple[type[Message] | None, int]:
+        """The class and message offset of a record framed exactly like one checked before, else (None, 0).
+
+        Only prefixes (and type headers) that passed every check are remembered, so a
+        short record, an unknown prefix or a long ``Ref`` simply takes the full path.
+        """
+        payload = self._payload_prefixes.get(topic)
+        if payload is not None and len(value) > 5:
+            end = 6 + value[5]
+            return payload.get(value[:end]), end
+        framed = self._headers_prefixes.get(topic)
+        if framed is not None and headers is not None and value:
+            end = 1 + value[0]
+            return framed.get((*_apicurio_headers(headers), value[:end])), end
+        return None, 0
 
     def _decode(self, topic: str, value: bytes, headers: HeadersIn) -> Message:
         framing = self._topics.framing(topic)
@@ -276,6 +301,7 @@ class Deserializer:
             schema_id, name, body = self._read_headers_frame(value, headers)
             cls = self._class_for_name(topic, schema_id, name)
             _check_header_types(headers, cls, name, schema_id)
+            self._remember_headers(topic, (*_apicurio_headers(headers), value[:body]), cls)
         else:
             schema_id, indexes, body = wire.read_confluent_frame(value)
             cls = self._class_for_indexes(topic, schema_id, indexes)
@@ -345,6 +371,32 @@ class Deserializer:
         if len(prefix) > 5 and prefix[5] < 0x80:
             with self._lock:
                 self._payload_prefixes.setdefault(topic, {})[prefix] = cls
+
+    def _remember_headers(self, topic: str, key: tuple[bytes | None, ...], cls: type[Message]) -> None:
+        ref = key[-1]
+        if isinstance(ref, bytes) and ref[:1] and ref[0] < 0x80:
+            with self._lock:
+                self._headers_prefixes.setdefault(topic, {})[key] = cls
+
+
+def _apicurio_headers(headers: HeadersIn) -> tuple[bytes | None, ...]:
+    """The last values of the id and type headers, in one pass."""
+    if headers is None:
+        return (None, None, None)
+    if isinstance(headers, Mapping):
+        return tuple(headers.get(name) for name in _TYPE_HEADERS)
+    content_id = protobuf_type = java_type = None
+    for name, value in headers:
+        if name == wire.CONTENT_ID_HEADER:
+            content_id = value
+        elif name == wire.PROTOBUF_TYPE_HEADER:
+            protobuf_type = value
+        elif name == wire.MESSAGE_TYPE_HEADER:
+            java_type = value
+    return content_id, protobuf_type, java_type
+
+
+_TYPE_HEADERS = (wire.CONTENT_ID_HEADER, wire.PROTOBUF_TYPE_HEADER, wire.MESSAGE_TYPE_HEADER)
 
 
 def _last_header(headers: HeadersIn, name: str) -> bytes | None:
