@@ -20,6 +20,8 @@ VENV_STAMP := $(VENV)/.installed
 GEN_STAMP := ss3-protos/src/ss3/__init__.py
 PROTOS := $(shell find proto -name '*.proto' 2>/dev/null)
 TOOL_SOURCES := $(shell find tools/ss3_schema -name '*.py')
+# Hand-written modules of the wheel (the Kafka runtime), copied into the package by `ss3-schema gen`.
+RUNTIME_SOURCES := $(shell find ss3-protos/runtime -name '*.py' 2>/dev/null)
 
 .PHONY: help
 help: ## Show this help
@@ -38,7 +40,7 @@ $(VENV_STAMP): requirements/tools.txt tools/pyproject.toml
 .PHONY: gen
 gen: $(GEN_STAMP) ## Generate the Python package into ss3-protos/src (no-op when up to date)
 
-$(GEN_STAMP): $(VENV_STAMP) $(PROTOS) buf.yaml buf.gen.yaml VERSION $(TOOL_SOURCES)
+$(GEN_STAMP): $(VENV_STAMP) $(PROTOS) buf.yaml buf.gen.yaml VERSION $(TOOL_SOURCES) $(RUNTIME_SOURCES)
 	$(BIN)/ss3-schema gen
 
 .PHONY: lint
@@ -71,8 +73,8 @@ drift: $(GEN_STAMP) ## Fail if generation leaves anything for git to see
 
 .PHONY: style
 style: $(VENV_STAMP) ## ruff + mypy on the tooling
-	$(BIN)/ruff check tools tests devservices ss3-protos/hatch_build.py
-	$(BIN)/ruff format --check tools tests devservices ss3-protos/hatch_build.py
+	$(BIN)/ruff check tools tests devservices ss3-protos/hatch_build.py ss3-protos/runtime
+	$(BIN)/ruff format --check tools tests devservices ss3-protos/hatch_build.py ss3-protos/runtime
 	$(BIN)/mypy
 
 .PHONY: test
