@@ -109,6 +109,12 @@ def _emit(result: RegisterResult, fmt: str, what: str) -> int:
     show_default=True,
     help="Requests in flight at once (artifacts whose imports are registered go in parallel).",
 )
+@click.option(
+    "--restore-latest",
+    is_flag=True,
+    help="Where a version registered since (not this repository's) is latest, add the repository's "
+    "content as a new version so serdes resolving latest get it again.",
+)
 @_registry_options
 def register_command(
     *,
@@ -117,6 +123,7 @@ def register_command(
     strategy: str,
     compatibility: str,
     jobs: int,
+    restore_latest: bool,
     registry_url: str | None,
     timeout: float,
     retries: int,
@@ -128,7 +135,15 @@ def register_command(
     ws = find_workspace(root)
     with _connect(registry_url, timeout, retries, ca_bundle) as client:
         artifacts = plan_registration(ws, build_image(ws.root), strategy)
-        result = register(client, artifacts, group=group, compatibility=compatibility, dry_run=dry_run, jobs=jobs)
+        result = register(
+            client,
+            artifacts,
+            group=group,
+            compatibility=compatibility,
+            dry_run=dry_run,
+            jobs=jobs,
+            restore_latest=restore_latest,
+        )
     return _emit(result, fmt, "register")
 
 
