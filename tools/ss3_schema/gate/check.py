@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ss3_schema.gate import events
+from ss3_schema.gate import events, jvm
 from ss3_schema.gate.breaking import Base, Comparison, compared, incompatibilities
 from ss3_schema.gate.images import CompileFailed, Image
 from ss3_schema.gate.lint import lint_image
@@ -42,6 +42,7 @@ def _gate(ws: Workspace, ref: str, comparison: Comparison, predict: RegistryPred
         lint_job = pool.submit(lint_image, ws, comparison.current_file)
         violations = incompatibilities(ws, comparison) + lint_job.result()
     violations += events.check_declarations(comparison.current)
+    violations += jvm.check_jvm_rules(comparison.current)
     notices = [f"compared against {comparison.base.commit[:12]} (merge-base of {ref} and HEAD)"]
     if predict is None:
         notices.append("registry check skipped: no --registry-url or SS3_REGISTRY_URL given")
