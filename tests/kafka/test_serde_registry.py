@@ -20,6 +20,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from google.protobuf.message import Message
 from ss3 import topics
 from ss3.kafka import (
+    ConfigError,
     Deserializer,
     Framing,
     FramingError,
@@ -151,6 +152,12 @@ def test_confluent_kafka_call_shape_carries_headers_through_the_context(shared: 
     ctx = SerializationContext(ORDERS, MessageField.VALUE, headers)
     assert Deserializer(shared, framing=framing)(value, ctx) == event
     assert Deserializer(shared, framing=framing)(None, ctx) is None
+
+
+def test_the_serializer_refuses_to_write_keys(shared: Registry, group: str) -> None:
+    ctx = SerializationContext(ORDERS, MessageField.KEY, [])
+    with pytest.raises(ConfigError, match="values, not keys"):
+        Serializer(shared, group=group)(order_events_pb2.OrderPlaced(), ctx)
 
 
 def test_one_registry_call_per_lookup_for_ten_thousand_messages(registry: Any, group: str) -> None:

@@ -155,6 +155,8 @@ class Serializer:
         try:
             prefix, headers = self._prepared[ctx.topic][event.__class__]
         except KeyError:
+            if getattr(ctx, "field", None) == "key":
+                raise ConfigError("the ss3 serializer writes record values, not keys", topic=ctx.topic) from None
             prefix, headers = self._remember(ctx.topic, event)
         if headers:
             _add_headers(ctx, headers, ctx.topic)
