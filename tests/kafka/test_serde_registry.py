@@ -215,6 +215,25 @@ class TestBadInput:
         with pytest.raises(UnknownSchemaError, match=f"no artifact '{ORDERS}-value' in group 'nowhere'"):
             Serializer(shared, group="nowhere").serialize(ORDERS, order_events_pb2.OrderPlaced())
 
+    def test_a_latest_version_without_the_event_is_refused_by_the_producer(self, registry: Any) -> None:
+        # What a client that registers on its own leaves behind: a latest version that is not ss3's schema.
+        group = f"ss3-kafka-foreign-{uuid.uuid4().hex[:8]}"
+        foreign = 'syntax = "proto3";\npackage ss3.orders.v1;\nmessage Something { string id = 1; }\n'
+        created = requests.post(
+            f"{registry.url}/apis/registry/v3/groups/{group}/artifacts",
+            json={
+                "artifactId": f"{ORDERS}-value",
+                "artifactType": "PROTOBUF",
+                "firstVersion": {"content": {"content": foreign, "contentType": "application/x-protobuf"}},
+            },
+            auth=registry.auth,
+            timeout=30,
+        )
+        assert created.status_code == 200, created.text
+        with pytest.raises(UnexpectedEventError, match=r"does not declare ss3\.orders\.v1\.OrderPlaced") as caught:
+            Serializer(connect(registry), group=group).serialize(ORDERS, order_events_pb2.OrderPlaced())
+        assert caught.value.schema_id == created.json()["version"]["contentId"]
+
     def test_refused_credentials_are_typed_and_never_echoed(self, registry: Any) -> None:
         secret = "not-the-password-" + uuid.uuid4().hex
         wrong = Registry(registry.url, username="ss3-ci", password=secret, retries=0)

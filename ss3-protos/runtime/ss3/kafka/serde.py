@@ -184,8 +184,8 @@ class Serializer:
         simple = cls.DESCRIPTOR.name
         if schema.full_name(simple) != full_name or simple not in schema.messages:
             raise UnexpectedEventError(
-                f"the latest version of {artifact!r} does not declare {full_name}: "
-                "register the schemas of this ss3-protos version (ss3-schema register)",
+                f"the latest version of {artifact!r} in group {self.group!r} does not declare {full_name}: "
+                "its latest version must be the one `ss3-schema register` made from the schemas of this event",
                 topic=topic,
                 schema_id=content_id,
             )
