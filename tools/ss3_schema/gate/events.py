@@ -43,12 +43,20 @@ def _option_value(options: descriptor_pb2.FileOptions | descriptor_pb2.MessageOp
         field = fields[index]
         if field.field_number == number:
             return field.data
+    # A process that imported the generated ss3.options module (the wheel, e.g. its
+    # Kafka runtime) has the extension registered: protobuf then parses the option as
+    # a known extension instead of leaving it unknown.
+    for descriptor, value in options.ListFields():
+        if descriptor.is_extension and descriptor.number == number:
+            return value
     return None
 
 
 def file_topic(fd: descriptor_pb2.FileDescriptorProto) -> str | None:
     value = _option_value(fd.options, TOPIC_OPTION_NUMBER)
-    return value.decode("utf-8") if isinstance(value, bytes) else None
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return value if isinstance(value, str) else None
 
 
 def is_event(message: descriptor_pb2.DescriptorProto) -> bool:

@@ -209,7 +209,8 @@ class Registry:
                 return self._attempt(API_PATH + path)
             except _Transient as error:
                 problem = str(error)
-        raise RegistryError(f"the registry at {self.url} is unavailable: {problem} (after {attempts} attempts)")
+        tries = f"{attempts} attempt" + ("s" if attempts != 1 else "")
+        raise RegistryError(f"the registry at {self.url} is unavailable: {problem} (after {tries})")
 
     def _attempt(self, path: str) -> _Answer:
         """One request within `timeout` seconds in total (connect, headers and body)."""
@@ -253,6 +254,8 @@ class Registry:
             # Connection refused, reset, DNS, TLS verification, socket time-out: the
             # reason's class name only, since its text can carry the URL.
             reason = getattr(error, "reason", error)
+            if isinstance(reason, ssl.SSLError):
+                raise reason from None  # a certificate does not get better by asking again
             raise _Transient(type(reason).__name__) from None
 
 

@@ -155,6 +155,8 @@ class Serializer:
         try:
             prefix, headers = self._prepared[ctx.topic][event.__class__]
         except KeyError:
+            if getattr(ctx, "field", None) == "key":
+                raise ConfigError("the ss3 serializer writes record values, not keys", topic=ctx.topic) from None
             prefix, headers = self._remember(ctx.topic, event)
         if headers:
             _add_headers(ctx, headers, ctx.topic)
@@ -182,8 +184,8 @@ class Serializer:
         simple = cls.DESCRIPTOR.name
         if schema.full_name(simple) != full_name or simple not in schema.messages:
             raise UnexpectedEventError(
-                f"the latest version of {artifact!r} does not declare {full_name}: "
-                "register the schemas of this ss3-protos version (ss3-schema register)",
+                f"the latest version of {artifact!r} in group {self.group!r} does not declare {full_name}: "
+                "its latest version must be the one `ss3-schema register` made from the schemas of this event",
                 topic=topic,
                 schema_id=content_id,
             )
