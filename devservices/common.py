@@ -7,6 +7,7 @@ with SIGTERM, then SIGKILL. Nothing here knows about a particular server.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -18,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import ClassVar, Self
 
 HOST = "127.0.0.1"
 STATE_FILE = "state.json"
@@ -193,6 +195,34 @@ def last_line(text: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
+class ServerHandle:
+    """What every started server offers: ``stop()`` (idempotent) and use as a context manager.
+
+    Subclasses (dataclasses) have ``pid``, ``state_dir`` and ``process`` (our
+    own child, or None when only the recorded pid is known) and name the
+    marker that identifies their command line.
+    """
+
+    marker: ClassVar[str]
+    stop_timeout: ClassVar[float]
+    pid: int
+    state_dir: Path
+    process: subprocess.Popen[bytes] | None
+
+    def stop(self, timeout: float | None = None) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            pass  # already exited and reaped
+        elif self.process is not None or is_process_of(self.pid, self.marker):
+            terminate(self.pid, self.process, self.stop_timeout if timeout is None else timeout)
+        remove_state(self.state_dir, self.pid)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
 # --------------------------------------------------------------------------
 # State file
 
@@ -264,6 +294,40 @@ def running_state(state_dir: Path, marker: str, what: str) -> dict[str, object]:
 
 # --------------------------------------------------------------------------
 # CLI edge
+
+
+def service_parser(
+    description: str, default_state: str, up_help: str
+) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The `up|status|down` parser every service shares, and its `up` subparser for the service's own options."""
+    parser = argparse.ArgumentParser(description=description)
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help=up_help)
+    for command in (up, commands.add_parser("down"), commands.add_parser("status")):
+        command.add_argument("--state-dir", type=Path, default=None, help=f"default {default_state}")
+    return parser, up
+
+
+def dispatch(
+    name: str,
+    command: str,
+    *,
+    up: Callable[[], str],
+    status: Callable[[], int],
+    down: Callable[[], bool],
+) -> int:
+    """Run `up` (prints where the server listens), `status` or `down` behind the one-line error edge."""
+
+    def run() -> int:
+        if command == "up":
+            print(up())
+            return 0
+        if command == "status":
+            return status()
+        print("stopped" if down() else "not running")
+        return 0
+
+    return run_cli(name, run)
 
 
 def run_cli(name: str, command: Callable[[], int]) -> int:

@@ -36,24 +36,23 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import ClassVar
 
 from devservices.common import (
     HOST,
     DevServiceError,
+    ServerHandle,
     cache_root,
+    dispatch,
     free_port,
-    is_process_of,
     launch,
     port_answers,
     port_is_free,
     refuse_if_running,
-    remove_state,
     rss_kib,
-    run_cli,
     running_state,
+    service_parser,
     stop_recorded,
-    terminate,
     wait_until,
     write_state,
 )
@@ -123,9 +122,11 @@ def broker_properties(port: int, controller_port: int, data_dir: Path) -> dict[s
 
 
 @dataclass
-class RunningKafka:
+class RunningKafka(ServerHandle):
     """A started broker. ``stop()`` is idempotent."""
 
+    marker: ClassVar[str] = PROCESS_MARKER
+    stop_timeout: ClassVar[float] = STOP_TIMEOUT_S
     bootstrap: str
     pid: int
     port: int
@@ -137,19 +138,6 @@ class RunningKafka:
     @property
     def log_path(self) -> Path:
         return self.state_dir / LOG_FILE
-
-    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        if self.process is not None and self.process.poll() is not None:
-            pass  # already exited and reaped
-        elif self.process is not None or is_process_of(self.pid, PROCESS_MARKER):
-            terminate(self.pid, self.process, timeout)
-        remove_state(self.state_dir, self.pid)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
 
 def start_kafka(
@@ -256,13 +244,11 @@ def stop_kafka(state_dir: Path) -> bool:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description="Local Kafka broker (KRaft) for ss3-protos.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="start a broker and print its bootstrap address")
+    parser, up = service_parser(
+        "Local Kafka broker (KRaft) for ss3-protos.", ".cache/kafka/run", "start a broker and print its address"
+    )
     up.add_argument("--port", type=int, default=0, help="broker port (0 = pick a free port)")
     up.add_argument("--timeout", type=float, default=START_TIMEOUT_S, help="start-up timeout (s)")
-    for command in (up, commands.add_parser("down"), commands.add_parser("status")):
-        command.add_argument("--state-dir", type=Path, default=None, help="default .cache/kafka/run")
     return parser
 
 
@@ -280,17 +266,13 @@ def _cmd_status(state_dir: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     state_dir: Path = args.state_dir or default_state_dir()
-
-    def command() -> int:
-        if args.command == "up":
-            print(start_kafka(args.port, state_dir=state_dir, timeout=args.timeout).bootstrap)
-            return 0
-        if args.command == "status":
-            return _cmd_status(state_dir)
-        print("stopped" if stop_kafka(state_dir) else "not running")
-        return 0
-
-    return run_cli("kafka", command)
+    return dispatch(
+        "kafka",
+        args.command,
+        up=lambda: start_kafka(args.port, state_dir=state_dir, timeout=args.timeout).bootstrap,
+        status=lambda: _cmd_status(state_dir),
+        down=lambda: stop_kafka(state_dir),
+    )
 
 
 if __name__ == "__main__":

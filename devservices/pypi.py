@@ -28,22 +28,21 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import ClassVar
 
 from devservices.common import (
     HOST,
     DevServiceError,
+    ServerHandle,
     cache_root,
+    dispatch,
     free_port,
-    is_process_of,
     launch,
     log_tail,
     refuse_if_running,
-    remove_state,
-    run_cli,
     running_state,
+    service_parser,
     stop_recorded,
-    terminate,
     wait_until,
     write_state,
 )
@@ -60,9 +59,11 @@ def default_state_dir() -> Path:
 
 
 @dataclass
-class RunningPypi:
+class RunningPypi(ServerHandle):
     """A started index: upload to ``url``, install from ``simple_url``. ``stop()`` is idempotent."""
 
+    marker: ClassVar[str] = PROCESS_MARKER
+    stop_timeout: ClassVar[float] = STOP_TIMEOUT_S
     url: str
     pid: int
     port: int
@@ -77,19 +78,6 @@ class RunningPypi:
     @property
     def log_path(self) -> Path:
         return self.state_dir / LOG_FILE
-
-    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        if self.process is not None and self.process.poll() is not None:
-            pass  # already exited and reaped
-        elif self.process is not None or is_process_of(self.pid, PROCESS_MARKER):
-            terminate(self.pid, self.process, timeout)
-        remove_state(self.state_dir, self.pid)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
 
 def start_pypi(
@@ -170,14 +158,12 @@ def stop_pypi(state_dir: Path) -> bool:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description="Local package index (pypiserver) for ss3-protos.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="start an index and print its URL")
+    parser, up = service_parser(
+        "Local package index (pypiserver) for ss3-protos.", ".cache/pypi", "start an index and print its URL"
+    )
     up.add_argument("--port", type=int, default=0, help="port (0 = pick a free port)")
     up.add_argument("--packages", type=Path, default=None, help="package directory (default <state-dir>/packages)")
     up.add_argument("--htpasswd", type=Path, default=None, help="require these users for uploads")
-    for command in (up, commands.add_parser("down"), commands.add_parser("status")):
-        command.add_argument("--state-dir", type=Path, default=None, help="default .cache/pypi")
     return parser
 
 
@@ -191,17 +177,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     state_dir: Path = args.state_dir or default_state_dir()
 
-    def command() -> int:
-        if args.command == "up":
-            index = start_pypi(packages=args.packages, htpasswd=args.htpasswd, port=args.port, state_dir=state_dir)
-            print(index.url)
-            return 0
-        if args.command == "status":
-            return _cmd_status(state_dir)
-        print("stopped" if stop_pypi(state_dir) else "not running")
-        return 0
+    def up() -> str:
+        return start_pypi(packages=args.packages, htpasswd=args.htpasswd, port=args.port, state_dir=state_dir).url
 
-    return run_cli("pypi", command)
+    return dispatch(
+        "pypi", args.command, up=up, status=lambda: _cmd_status(state_dir), down=lambda: stop_pypi(state_dir)
+    )
 
 
 if __name__ == "__main__":

@@ -44,24 +44,23 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self, cast
+from typing import ClassVar, cast
 
 from devservices.common import (
     HOST,
     DevServiceError,
+    ServerHandle,
     cache_root,
+    dispatch,
     ensure_cache_root,
     free_port,
-    is_process_of,
     launch,
     port_is_free,
     refuse_if_running,
-    remove_state,
     rss_kib,
-    run_cli,
     running_state,
+    service_parser,
     stop_recorded,
-    terminate,
     wait_until,
     write_state,
 )
@@ -281,9 +280,11 @@ def _server_version(url: str, auth: tuple[str, str] | None) -> str | None:
 
 
 @dataclass
-class RunningRegistry:
+class RunningRegistry(ServerHandle):
     """A started registry. ``stop()`` is idempotent."""
 
+    marker: ClassVar[str] = PROCESS_MARKER
+    stop_timeout: ClassVar[float] = STOP_TIMEOUT_S
     url: str
     pid: int
     port: int
@@ -303,19 +304,6 @@ class RunningRegistry:
 
     def rss_kib(self) -> int | None:
         return rss_kib(self.pid)
-
-    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        if self.process is not None and self.process.poll() is not None:
-            pass  # already exited and reaped
-        elif self.process is not None or is_process_of(self.pid, PROCESS_MARKER):
-            terminate(self.pid, self.process, timeout)
-        remove_state(self.state_dir, self.pid)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
 
 def _normalise_users(
@@ -474,9 +462,9 @@ def _parse_rule(value: str) -> tuple[str, str]:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description="Local Apicurio Registry for ss3-protos.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="start a registry and print its base URL")
+    parser, up = service_parser(
+        "Local Apicurio Registry for ss3-protos.", ".cache/registry", "start a registry and print its base URL"
+    )
     up.add_argument("--port", type=int, default=0, help="HTTP port (0 = pick a free port)")
     up.add_argument(
         "--basic-auth",
@@ -500,12 +488,10 @@ def _build_parser() -> argparse.ArgumentParser:
         help="server-wide default rule, e.g. VALIDITY=FULL (none by default)",
     )
     up.add_argument("--timeout", type=float, default=START_TIMEOUT_S, help="start-up timeout (s)")
-    for command in (up, commands.add_parser("down"), commands.add_parser("status")):
-        command.add_argument("--state-dir", type=Path, default=None, help="default .cache/registry")
     return parser
 
 
-def _cmd_up(args: argparse.Namespace, state_dir: Path) -> int:
+def _cmd_up(args: argparse.Namespace, state_dir: Path) -> str:
     registry = start_registry(
         port=args.port,
         basic_auth=args.basic_auth or None,
@@ -514,8 +500,7 @@ def _cmd_up(args: argparse.Namespace, state_dir: Path) -> int:
         global_rules=dict(args.global_rule),
         timeout=args.timeout,
     )
-    print(registry.url)
-    return 0
+    return registry.url
 
 
 def _cmd_status(state_dir: Path) -> int:
@@ -536,16 +521,13 @@ def _cmd_status(state_dir: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     state_dir: Path = args.state_dir or default_state_dir()
-
-    def command() -> int:
-        if args.command == "up":
-            return _cmd_up(args, state_dir)
-        if args.command == "status":
-            return _cmd_status(state_dir)
-        print("stopped" if stop_registry(state_dir) else "not running")
-        return 0
-
-    return run_cli("registry", command)
+    return dispatch(
+        "registry",
+        args.command,
+        up=lambda: _cmd_up(args, state_dir),
+        status=lambda: _cmd_status(state_dir),
+        down=lambda: stop_registry(state_dir),
+    )
 
 
 if __name__ == "__main__":
