@@ -88,6 +88,15 @@ def test_basic_credentials_are_sent_and_a_refusal_never_shows_them(bearer_server
     assert "pa55word" not in str(caught.value) and "c3Zj" not in str(caught.value)
 
 
+def test_credentials_in_the_url_are_used_and_never_shown(bearer_server: Loopback) -> None:
+    host = bearer_server.url.removeprefix("http://")
+    registry = Registry.from_env({"SS3_REGISTRY_URL": f"http://svc:s3cret@{host}"})
+    with pytest.raises(RegistryAuthError) as caught:
+        registry.schema(1)
+    assert bearer_server.seen == ["Basic c3ZjOnMzY3JldA=="]  # base64("svc:s3cret")
+    assert "s3cret" not in str(caught.value) and "s3cret" not in repr(registry)
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [

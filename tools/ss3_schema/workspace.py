@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,3 +70,13 @@ def read_version(ws: Workspace) -> str:
     if not text:
         raise ConfigError(f"{VERSION_FILE}: empty; it holds the release version, e.g. 1.0.0")
     return text
+
+
+def swap_into_place(new: Path, target: Path) -> None:
+    """Replace directory `target` by the complete directory `new` (same filesystem): never half-written."""
+    old = target.with_name(f".old-{target.name}")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from google.protobuf import descriptor_pb2
 
 from ss3_schema.build import protoc, stubs, topics
-from ss3_schema.workspace import Workspace, read_version
+from ss3_schema.workspace import Workspace, read_version, swap_into_place
 
 PACKAGE = "ss3"
 DESCRIPTOR_SET = "_descriptors/ss3.binpb"
@@ -63,7 +63,7 @@ def generate(ws: Workspace) -> Generated:
         package = _generate_into(ws, staging)
         _add_package_files(ws, package, version)
         target = ws.generated_root / PACKAGE
-        _swap_into_place(package, target)
+        swap_into_place(package, target)
         return Generated(target, len(list(target.rglob("*_pb2.py"))), len(list(target.rglob("*.proto"))))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -118,12 +118,3 @@ def _copy_runtime(ws: Workspace, package: Path) -> None:
     runtime = ws.package_project / RUNTIME_DIR / PACKAGE
     if runtime.is_dir():
         shutil.copytree(runtime, package, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-
-
-def _swap_into_place(new: Path, target: Path) -> None:
-    old = target.with_name(f".old-{target.name}")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)

@@ -120,6 +120,8 @@ class Registry:
         path = parts.path.rstrip("/")
         path = path[: -len(API_PATH)] if path.endswith(API_PATH) else path
         self.url = _display(urlunsplit((parts.scheme, parts.netloc, path, "", "")))
+        if self.ca_bundle is not None and not os.path.isfile(self.ca_bundle):
+            raise ConfigError(f"CA bundle {self.ca_bundle} does not exist ({CA_BUNDLE_ENV})")
         context = ssl.create_default_context(cafile=self.ca_bundle)
         self._opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
         self._lock = threading.Lock()

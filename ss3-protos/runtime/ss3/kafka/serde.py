@@ -266,7 +266,15 @@ class Deserializer:
         """The event in `value`; None for a tombstone (no value). Raises an Ss3KafkaError subclass."""
         if value is None:
             return None
-        cls, start = self._seen_before(topic, value, headers)
+        # Fast paths: a record framed exactly like one checked before. Only prefixes (and
+        # type headers) that passed every check are remembered, so a short record, an
+        # unknown prefix or a long ``Ref`` simply takes the full path.
+        payload = self._payload_prefixes.get(topic)
+        if payload is not None and len(value) > 5:
+            start = 6 + value[5]
+            cls = payload.get(value[:start])
+        else:
+            cls, start = self._seen_with_headers(topic, value, headers)
         if cls is not None:
             try:
                 return cls.FromString(value[start:])
@@ -277,16 +285,8 @@ class Deserializer:
         except Ss3KafkaError as error:
             raise error.located(topic=topic, partition=partition, offset=offset) from None
 
-    def _seen_before(self, topic: str, value: bytes, headers: HeadersIn) -> tuple[type[Message] | None, int]:
-        """The class and message offset of a record framed exactly like one checked before, else (None, 0).
-
-        Only prefixes (and type headers) that passed every check are remembered, so a
-        short record, an unknown prefix or a long ``Ref`` simply takes the full path.
-        """
-        payload = self._payload_prefixes.get(topic)
-        if payload is not None and len(value) > 5:
-            end = 6 + value[5]
-            return payload.get(value[:end]), end
+    def _seen_with_headers(self, topic: str, value: bytes, headers: HeadersIn) -> tuple[type[Message] | None, int]:
+        """The class and message offset of a headers-mode record framed like one checked before."""
         framed = self._headers_prefixes.get(topic)
         if framed is not None and headers is not None and value:
             end = 1 + value[0]
@@ -385,7 +385,8 @@ def _apicurio_headers(headers: HeadersIn) -> tuple[bytes | None, ...]:
     """The last values of the id and type headers, in one pass."""
     if headers is None:
         return (None, None, None)
-    if isinstance(headers, Mapping):
+    # Lists first: what Kafka clients hand over, and a much cheaper check than the Mapping ABC.
+    if not isinstance(headers, (list, tuple)) and isinstance(headers, Mapping):
         return tuple(headers.get(name) for name in _TYPE_HEADERS)
     content_id = protobuf_type = java_type = None
     for name, value in headers:

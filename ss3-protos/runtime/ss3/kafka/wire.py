@@ -169,4 +169,7 @@ def encode_header_id(schema_id: int) -> bytes:
 def decode_header_id(value: bytes) -> int:
     if len(value) != HEADER_ID_SIZE:
         raise FramingError(f"malformed header {CONTENT_ID_HEADER}: {len(value)} bytes, expected {HEADER_ID_SIZE}")
-    return int.from_bytes(value, "big", signed=True)
+    schema_id = int.from_bytes(value, "big", signed=True)
+    if schema_id < 0:
+        raise FramingError(f"malformed header {CONTENT_ID_HEADER}: negative id {schema_id}")
+    return schema_id
