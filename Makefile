@@ -33,7 +33,8 @@ help: ## Show this help
 .PHONY: venv
 venv: $(VENV_STAMP) ## Create .venv with the pinned tools (buf, grpcio-tools, ...)
 
-$(VENV_STAMP): requirements/tools.txt tools/pyproject.toml
+# VERSION too: the installed tool's metadata (`ss3-schema --version`) is read from it.
+$(VENV_STAMP): requirements/tools.txt tools/pyproject.toml VERSION
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 required")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/tools.txt

@@ -101,3 +101,8 @@ def summarize(violations: Iterable[Violation], what: str) -> str:
     if count == 0:
         return f"{what}: ok"
     return f"{what}: {count} violation{'s' if count != 1 else ''}"
+
+
+def annotation(message: str, *, file: str, title: str) -> str:
+    """A workflow error annotation on a whole file (no line: e.g. a document the registry refused)."""
+    return f"::error file={_escape_prop(file)},title={_escape_prop(title)}::{_escape_data(message)}"

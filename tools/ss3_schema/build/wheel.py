@@ -28,15 +28,16 @@ def build_wheel(ws: Workspace) -> Path:
         raise ToolError("ss3-protos/src/ss3 is not generated: run `ss3-schema gen` (make gen) first")
     ws.dist_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".build-", dir=ws.dist_dir) as staging:
-        wheel = _run_build(ws, Path(staging))
+        wheel = run_build(ws, ws.package_project, Path(staging))
         verify_wheel(wheel)
         target = ws.dist_dir / wheel.name
         os.replace(wheel, target)
     return target
 
 
-def _run_build(ws: Workspace, outdir: Path) -> Path:
-    cmd = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(outdir), str(ws.package_project)]
+def run_build(ws: Workspace, project: Path, outdir: Path) -> Path:
+    """Build the wheel of `project` into `outdir` with this interpreter's build backend; its path."""
+    cmd = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(outdir), str(project)]
     env = dict(os.environ, SOURCE_DATE_EPOCH=source_date_epoch(ws))
     proc = subprocess.run(cmd, cwd=ws.root, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:

@@ -1,4 +1,4 @@
-"""The main-branch release in one command: version → gen → build → publish → register → tag.
+"""The main-branch release in one command: version → gen → build → publish → tool → register → tag.
 
 Every step converges when re-run: publishing skips a file the index already
 holds with the same bytes (builds are reproducible per commit), registration
@@ -30,6 +30,7 @@ from ss3_schema.registry.register import register
 from ss3_schema.registry.render import summary as registration_summary
 from ss3_schema.release import versioning
 from ss3_schema.release.publish import DirectoryIndex, Index, file_sha256, open_index, publish
+from ss3_schema.release.tool import release_tool
 from ss3_schema.toolchain import run_git
 from ss3_schema.workspace import Workspace
 
@@ -38,7 +39,7 @@ REMOTE = "origin"
 # Used only when git has no identity configured (a bare CI runner): annotated
 # tags need a tagger, and the release tool is the one tagging.
 FALLBACK_TAGGER = ("-c", "user.name=ss3-schema release", "-c", "user.email=ss3-schema-release@example.invalid")
-STEPS = ("version", "gen", "build", "publish", "register", "tag")
+STEPS = ("version", "gen", "build", "publish", "tool", "register", "tag")
 
 
 class RegistrationRejected(Ss3SchemaError):
@@ -156,6 +157,7 @@ def release(ws: Workspace, config: ReleaseConfig, register: RegisterStep | None 
         ("gen", _gen_step),
         ("build", _build_step),
         ("publish", _publish_step),
+        ("tool", _tool_step),
         ("register", _register_step),
         ("tag", _tag_step),
     ]
@@ -213,6 +215,11 @@ def _publish_step(run: _Run) -> Done:
         hint = f"pip install --index-url {result.destination} ss3-protos=={run.version}"
         return Done(f"{outcome} (local)", f"{result.destination} (try: {hint})")
     return Done(str(outcome), result.destination)
+
+
+def _tool_step(run: _Run) -> Done:
+    tool = release_tool(run.ws, run.config.index or DirectoryIndex(run.ws.dist_dir / LOCAL_INDEX_DIR))
+    return Done(f"{tool.outcome}{' (local)' if run.config.local else ''}", tool.describe(run.ws))
 
 
 def _register_step(run: _Run) -> Done:
