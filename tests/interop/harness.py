@@ -1,9 +1,11 @@
-"""The Java side of the interop tests: build tests/interop/java with Maven once, run it per step.
+"""The Java side of the interop tests: build the Maven projects once, run them per step.
 
-The Maven project compiles the repository's proto/ tree with protoc from Maven
-Central and a small main class against Apicurio's Kafka Protobuf serde. Its
-build is cached in ``.cache/interop-java/<digest>``, keyed by the pom, the Java
-sources and every .proto file, so only a change to one of them rebuilds it.
+tests/interop/java compiles the repository's proto/ tree with protoc from Maven
+Central and a small main class against Apicurio's Kafka Protobuf serde;
+tests/interop/quarkus is a Quarkus service built as docs/kafka-clients.md says.
+Builds are cached in ``.cache/interop-java/<digest>`` and
+``.cache/interop-quarkus/<digest>``, keyed by the pom, the sources and every
+.proto file, so only a change to one of them rebuilds.
 
 Each run is one JVM: ``produce`` / ``consume`` use the serde exactly as a
 service configures it (the properties are passed through untouched);
@@ -30,6 +32,8 @@ from tests.helpers import REPO_ROOT
 PROJECT = REPO_ROOT / "tests" / "interop" / "java"
 MAIN_CLASS = "com.shopstar3.interop.Harness"
 MAIN_CLASS_FILE = Path("classes") / "com" / "shopstar3" / "interop" / "Harness.class"
+QUARKUS_PROJECT = REPO_ROOT / "tests" / "interop" / "quarkus"
+QUARKUS_RUNNER = Path("quarkus-app") / "quarkus-run.jar"
 MIN_JAVA_MAJOR = 17  # what the serde and kafka-clients need
 RUN_TIMEOUT_S = 180
 # The serde and the Kafka clients log through slf4j-simple; warnings and errors are enough.
@@ -112,27 +116,39 @@ class JavaHarness:
 def build_harness() -> JavaHarness:
     """The built harness, from the cache when its sources are unchanged."""
     java = find_java(MIN_JAVA_MAJOR)
-    root = ensure_cache_root() / "interop-java"
-    target = root / source_digest()
+    target, seconds = cached_build(PROJECT, "interop-java", MAIN_CLASS_FILE, "compile")
+    return JavaHarness(java, target, seconds)
+
+
+def build_quarkus_service() -> Path:
+    """The runner jar of the Quarkus service, from the cache when its sources are unchanged."""
+    target, _ = cached_build(QUARKUS_PROJECT, "interop-quarkus", QUARKUS_RUNNER, "package")
+    return target / QUARKUS_RUNNER
+
+
+def cached_build(project: Path, cache_name: str, product: Path, goal: str) -> tuple[Path, float]:
+    """Build `project` with Maven into .cache/<cache_name>/<digest> unless there; (directory, seconds spent)."""
+    root = ensure_cache_root() / cache_name
+    target = root / source_digest(project)
+    if (target / product).is_file():
+        return target, 0.0
     started = time.monotonic()
-    if not (target / MAIN_CLASS_FILE).is_file():
-        _build_into(target)
-        _drop_other_builds(root, keep=target)
-        return JavaHarness(java, target, time.monotonic() - started)
-    return JavaHarness(java, target, 0.0)
+    _build_into(project, target, product, goal)
+    _drop_other_builds(root, keep=target)
+    return target, time.monotonic() - started
 
 
-def source_digest() -> str:
-    """What the build depends on: the pom, the Java sources and every .proto file."""
+def source_digest(project: Path) -> str:
+    """What a build depends on: the project's pom and sources, and every .proto file."""
     digest = hashlib.sha256()
-    sources = [PROJECT / "pom.xml", *sorted((PROJECT / "src").rglob("*.java"))]
+    sources = [project / "pom.xml", *sorted(p for p in (project / "src").rglob("*") if p.is_file())]
     protos = sorted((REPO_ROOT / "proto").rglob("*.proto"))
     for path in [*sources, *protos]:
         digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
-def _build_into(target: Path) -> None:
+def _build_into(project: Path, target: Path, product: Path, goal: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     # Build next to the target, then rename: an interrupted build never looks complete.
     with tempfile.TemporaryDirectory(prefix=f".{target.name}.", dir=target.parent) as tmp:
@@ -140,19 +156,20 @@ def _build_into(target: Path) -> None:
         run_maven(
             [
                 "-f",
-                str(PROJECT / "pom.xml"),
+                str(project / "pom.xml"),
                 f"-Dss3.proto.dir={REPO_ROOT / 'proto'}",
                 f"-Dss3.build.dir={staged}",
-                "compile",
+                "-DskipTests",
+                goal,
             ]
         )
-        if not (staged / MAIN_CLASS_FILE).is_file():
-            raise DevServiceError(f"the Maven build of {PROJECT.name} produced no {MAIN_CLASS}")
+        if not (staged / product).is_file():
+            raise DevServiceError(f"the Maven build of {project.name} produced no {product}")
         try:
             staged.rename(target)
         except OSError:
             # A concurrent run built the same sources; its copy is as good as ours.
-            if not (target / MAIN_CLASS_FILE).is_file():
+            if not (target / product).is_file():
                 raise
 
 
