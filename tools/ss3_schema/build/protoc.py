@@ -21,8 +21,8 @@ from ss3_schema.gate.images import CompileFailed
 from ss3_schema.report import Violation
 from ss3_schema.workspace import PROTO_DIR, Workspace
 
-_DIAGNOSTIC = re.compile(r"^(?P<file>[^:\s]+\.proto):(?P<line>\d+):(?P<col>\d+): (?P<message>.*)$")
-_FILE_DIAGNOSTIC = re.compile(r"^(?P<file>[^:\s]+\.proto): (?P<message>.*)$")
+_DIAGNOSTIC = re.compile(r"^(?P<file>[^:]+?\.proto):(?P<line>\d+):(?P<col>\d+): (?P<message>.*)$")
+_FILE_DIAGNOSTIC = re.compile(r"^(?P<file>[^:]+?\.proto): (?P<message>.*)$")
 # protoc's own generators; mypy-protobuf runs in-process afterwards (stubs.py).
 GENERATORS = ("python", "grpc_python")
 
@@ -41,23 +41,34 @@ def run(ws: Workspace, out: Path, descriptor_set: Path) -> None:
         code = grpc_protoc.main([*args, *ws.proto_files()])
         diagnostics = captured.read_text(encoding="utf-8", errors="replace") if code else ""
     if code != 0:
-        raise CompileFailed(parse_diagnostics(diagnostics))
+        raise CompileFailed(parse_diagnostics(diagnostics, ws.proto_dir))
 
 
-def parse_diagnostics(text: str) -> list[Violation]:
-    """protoc's `file:line:col: message` lines as COMPILE violations with repository paths."""
+def parse_diagnostics(text: str, proto_dir: Path | None = None) -> list[Violation]:
+    """protoc's `file:line:col: message` lines as COMPILE violations with repository paths.
+
+    protoc names a file by its path on disk, which is absolute when the include
+    directory is; `proto_dir` turns such paths back into import paths.
+    """
     found = []
     for line in text.splitlines():
-        match = _DIAGNOSTIC.match(line.strip())
-        if match:
-            found.append(_violation(match["file"], int(match["line"]), int(match["col"]), match["message"]))
+        match = _DIAGNOSTIC.match(line.strip()) or _FILE_DIAGNOSTIC.match(line.strip())
+        if match is None or match["message"].startswith("warning:"):
             continue
-        match = _FILE_DIAGNOSTIC.match(line.strip())
-        if match:
-            found.append(_violation(match["file"], 1, 1, match["message"]))
+        where = (int(match["line"]), int(match["col"])) if "line" in match.groupdict() else (1, 1)
+        found.append(_violation(_import_path(match["file"], proto_dir), *where, match["message"]))
     if not found and text.strip():
         found.append(Violation(PROTO_DIR, 1, 1, "COMPILE", text.strip().splitlines()[0]))
     return found
+
+
+def _import_path(file: str, proto_dir: Path | None) -> str:
+    if proto_dir is None or not Path(file).is_absolute():
+        return file
+    for root in (proto_dir, proto_dir.resolve()):
+        if Path(file).is_relative_to(root):
+            return Path(file).relative_to(root).as_posix()
+    return file
 
 
 def _violation(file: str, line: int, col: int, message: str) -> Violation:

@@ -18,6 +18,7 @@ import sys
 
 import click
 
+from ss3_schema import console
 from ss3_schema.errors import EXIT_ERROR, EXIT_OK, ConfigError, Ss3SchemaError
 
 DISTRIBUTION = "ss3-schema"
@@ -93,12 +94,21 @@ def _installed_version() -> str:
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name=DISTRIBUTION, prog_name=DISTRIBUTION)
-def cli() -> None:
+# package_name: the version is looked up only when asked for (importlib.metadata is slow to import).
+@click.version_option(
+    None, "--version", "-V", package_name=DISTRIBUTION, prog_name=DISTRIBUTION, message="%(prog)s %(version)s"
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only results and errors: no notes, progress or warnings.")
+@click.option("-v", "--verbose", is_flag=True, help="Also debug lines (git and tool steps) on stderr.")
+def cli(quiet: bool, verbose: bool) -> None:
     """Gate, generate, package, publish and register the ShopSTAR3 schemas.
 
+    Results go to stdout, notes and errors to stderr (no colour with NO_COLOR).
     Exit codes: 0 clean, 1 violations found, 2 usage/config/tool error.
     """
+    if quiet and verbose:
+        raise click.UsageError("-q and -v exclude each other")
+    console.set_verbosity(console.QUIET if quiet else console.VERBOSE if verbose else console.NORMAL)
 
 
 def main() -> None:
@@ -112,6 +122,6 @@ def main() -> None:
         exc.show()
         sys.exit(EXIT_ERROR)
     except Ss3SchemaError as exc:
-        click.echo(f"error: {exc}", err=True)
+        console.error(str(exc))
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from ss3_schema import console
 from ss3_schema.cli import options
 from ss3_schema.cli.connection import connect, emit_registration, registry_options
 from ss3_schema.gate.images import build_image
@@ -64,7 +65,10 @@ def register_command(
 ) -> int:
     """Register every event schema (and what it imports) in the registry."""
     ws = find_workspace(root)
-    with connect(registry_url, timeout, retries, ca_bundle) as client:
+    with (
+        console.progress("register: compiling the schemas and registering them"),
+        connect(registry_url, timeout, retries, ca_bundle) as client,
+    ):
         artifacts = plan_registration(ws, build_image(ws.root), strategy)
         result = register(client, artifacts, group=group, compatibility=compatibility, dry_run=dry_run, jobs=jobs)
     return emit_registration(result, fmt, "register")

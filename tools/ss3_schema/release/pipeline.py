@@ -20,7 +20,15 @@ from typing import NamedTuple, Protocol
 
 from ss3_schema.build.generate import generate
 from ss3_schema.build.wheel import build_wheel
-from ss3_schema.errors import EXIT_VIOLATIONS, ConfigError, ReleaseRefused, Ss3SchemaError, ToolError, UsageError
+from ss3_schema.errors import (
+    EXIT_VIOLATIONS,
+    ConfigError,
+    PublishConflict,
+    ReleaseRefused,
+    Ss3SchemaError,
+    ToolError,
+    UsageError,
+)
 from ss3_schema.gate.images import build_image
 from ss3_schema.registry.asyncapi import asyncapi_artifact
 from ss3_schema.registry.client import connect, connection_from_env
@@ -92,6 +100,7 @@ class ReleaseReport:
     version: str | None
     steps: list[StepResult]
     error: Ss3SchemaError | None = None
+    trial: bool = False  # a local trial: nothing left the checkout
 
     @property
     def ok(self) -> bool:
@@ -168,14 +177,14 @@ def release(ws: Workspace, config: ReleaseConfig, register: RegisterStep | None 
         except Ss3SchemaError as exc:
             results.append(StepResult(name, "failed", str(exc)))
             results += [StepResult(later, "not run") for later, _ in steps[position + 1 :]]
-            return ReleaseReport(str(run.check.declared) if run.check else None, results, exc)
+            return ReleaseReport(str(run.check.declared) if run.check else None, results, exc, config.local)
         results.append(StepResult(name, *done))
-    return ReleaseReport(str(run.version), results)
+    return ReleaseReport(str(run.version), results, trial=config.local)
 
 
 def _version_step(run: _Run) -> Done:
-    if not run.config.local:
-        _require_clean_tree(run.ws)
+    # A trial too: it should show what the real release of this commit would do.
+    _require_clean_tree(run.ws)
     run.check = check = versioning.check_version(run.ws)
     if check.problem is not None:
         raise ReleaseRefused(check.problem)
@@ -209,7 +218,16 @@ def _publish_step(run: _Run) -> Done:
     if run.wheel is None:
         raise RuntimeError("the build step runs before publishing")
     index = run.config.index or DirectoryIndex(run.ws.dist_dir / LOCAL_INDEX_DIR)
-    result = publish([run.wheel], index)
+    try:
+        result = publish([run.wheel], index)
+    except PublishConflict as conflict:
+        if not run.config.local:
+            raise
+        local = run.ws.relative(run.ws.dist_dir / LOCAL_INDEX_DIR)
+        raise PublishConflict(
+            f"{conflict}. This is the local trial index, holding an earlier trial of another commit: "
+            f"`rm -rf {local}` discards the trials, then run the release again"
+        ) from None
     outcome = result.files[0].outcome
     if run.config.local:
         hint = f"pip install --index-url {result.destination} ss3-protos=={run.version}"
