@@ -337,7 +337,7 @@ class HttpIndex:
         except requests.exceptions.SSLError:
             raise PublishError(f"{what}: TLS verification failed; set {ENV_CERT} to the CA bundle") from None
         except RetriesExhausted as exhausted:
-            raise PublishError(f"{what}: {_exhausted_reason(exhausted)} ({exhausted.attempts} attempts)") from None
+            raise PublishError(f"{what}: {exhausted_reason(exhausted)} ({exhausted.attempts} attempts)") from None
         except requests.RequestException as exc:
             raise PublishError(f"{what}: {type(exc).__name__}") from None
 
@@ -363,7 +363,7 @@ class HttpIndex:
         return f"check {ENV_USERNAME} and {ENV_PASSWORD}"
 
 
-def _exhausted_reason(exhausted: RetriesExhausted) -> str:
+def exhausted_reason(exhausted: RetriesExhausted) -> str:
     if exhausted.response is not None:
         return f"HTTP {exhausted.response.status_code} {exhausted.response.reason}"
     return "timed out" if isinstance(exhausted.error, requests.Timeout) else "cannot connect"
@@ -432,22 +432,22 @@ class DirectoryIndex:
         directory.mkdir(parents=True, exist_ok=True)
         if (directory / dist.filename).exists():
             return False
-        _write_atomically(directory / dist.filename, dist.path.read_bytes())
+        write_atomically(directory / dist.filename, dist.path.read_bytes())
         self._write_pages(dist.project)
         return True
 
     def _write_pages(self, project: str) -> None:
         files = [(name, link.hashes["sha256"]) for name, link in self.published(project).items()]
-        _write_atomically(self.simple / project / "index.html", render_project_page(project, files).encode())
+        write_atomically(self.simple / project / "index.html", render_project_page(project, files).encode())
         projects = sorted(p.name for p in self.simple.iterdir() if p.is_dir())
-        _write_atomically(self.simple / "index.html", render_root_page(projects).encode())
+        write_atomically(self.simple / "index.html", render_root_page(projects).encode())
 
 
 def _is_index_internal(name: str) -> bool:
     return name == "index.html" or name.startswith(".")
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
+def write_atomically(target: Path, data: bytes) -> None:
     # A reader (pip, a concurrent run) sees the old file or the new one, never half of it.
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
     try:
