@@ -24,8 +24,6 @@ from ss3_schema.workspace import Workspace, read_version, swap_into_place
 
 PACKAGE = "ss3"
 DESCRIPTOR_SET = "_descriptors/ss3.binpb"
-# Hand-written modules of the wheel (the Kafka runtime), copied over the generated tree.
-RUNTIME_DIR = "runtime"
 
 _ROOT_INIT = '''"""ShopSTAR3 Protobuf schemas: generated messages, gRPC stubs and descriptors."""
 
@@ -115,6 +113,6 @@ def _add_package_files(ws: Workspace, package: Path, version: str) -> None:
 
 
 def _copy_runtime(ws: Workspace, package: Path) -> None:
-    runtime = ws.package_project / RUNTIME_DIR / PACKAGE
+    runtime = ws.package_runtime / PACKAGE
     if runtime.is_dir():
         shutil.copytree(runtime, package, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))

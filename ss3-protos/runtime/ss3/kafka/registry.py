@@ -258,6 +258,8 @@ class Registry:
             reason = getattr(error, "reason", error)
             if isinstance(reason, ssl.SSLError):
                 raise reason from None  # a certificate does not get better by asking again
+            if isinstance(reason, TimeoutError):  # the socket's limit, reached with the total one
+                raise _Transient(f"no answer within {self.timeout:g} s") from None
             raise _Transient(type(reason).__name__) from None
 
 
