@@ -76,6 +76,7 @@ def test_wheel_content(wheel: Path) -> None:
     assert {"ss3/orders/v1/order_events_pb2.py", "ss3/orders/v1/order_events_pb2.pyi"} <= names
     assert {"ss3/orders/v1/order_service_pb2_grpc.py", "ss3/orders/v1/order_service_pb2_grpc.pyi"} <= names
     assert "ss3/orders/v1/order_events_pb2_grpc.py" not in names  # no services, no grpc module
+    assert {"ss3/topics.py", "ss3/kafka/__init__.py", "ss3/kafka/serde.py", "ss3/kafka/wire.py"} <= names
     assert not [n for n in names if n.startswith("google/")]
 
 
@@ -140,6 +141,9 @@ def test_generated_grpc_service_serves_and_answers_on_loopback(consumer_python: 
 
 
 CONSUMER = """
+from google.protobuf.message import Message
+from ss3 import topics
+from ss3.kafka import Deserializer, Framing, Registry, Serializer
 from ss3.common.v1 import event_metadata_pb2
 from ss3.orders.v1 import order_events_pb2, order_service_pb2_grpc
 import grpc
@@ -151,6 +155,12 @@ def placed(order_id: str) -> bytes:
 
 def client(channel: grpc.Channel) -> order_service_pb2_grpc.OrderServiceStub:
     return order_service_pb2_grpc.OrderServiceStub(channel)
+
+def produce_and_read(registry: Registry, event: order_events_pb2.OrderPlaced) -> Message | None:
+    record = Serializer(registry, framing={topics.SS3_ORDERS_ORDER_EVENTS_V1: Framing.HEADERS}).serialize(
+        topics.SS3_ORDERS_ORDER_EVENTS_V1, event
+    )
+    return Deserializer(registry).deserialize(topics.SS3_ORDERS_ORDER_EVENTS_V1, record.value, record.headers)
 """
 
 
