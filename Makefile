@@ -90,8 +90,8 @@ drift: $(GEN_STAMP) ## Fail if generation leaves anything for git to see
 
 .PHONY: style
 style: $(VENV_STAMP) ## ruff + mypy on the tooling
-	$(BIN)/ruff check tools tests devservices ss3-protos/hatch_build.py
-	$(BIN)/ruff format --check tools tests devservices ss3-protos/hatch_build.py
+	$(BIN)/ruff check tools tests devservices ss3-protos/hatch_build.py ss3-protos/runtime
+	$(BIN)/ruff format --check tools tests devservices ss3-protos/hatch_build.py ss3-protos/runtime
 	$(BIN)/mypy
 
 .PHONY: browser
@@ -114,7 +114,7 @@ $(NPM_STAMP): tests/js/package.json tests/js/package-lock.json
 	touch $@
 
 .PHONY: test
-test: $(GEN_STAMP) style browser js-deps ## Run the whole test suite (starts Apicurio and pypiserver on 127.0.0.1)
+test: $(GEN_STAMP) style browser js-deps ## Run the whole test suite (starts Apicurio, Kafka and pypiserver on 127.0.0.1)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 .PHONY: bench
@@ -128,6 +128,22 @@ registry-up: $(VENV_STAMP) ## Start a local Apicurio Registry on 127.0.0.1
 .PHONY: registry-down
 registry-down: ## Stop the local Apicurio Registry
 	$(PYTHON) -m devservices.registry down
+
+.PHONY: kafka-up
+kafka-up: $(VENV_STAMP) ## Start a local Kafka broker (KRaft) on 127.0.0.1
+	$(BIN)/python -m devservices.kafka up
+
+.PHONY: kafka-down
+kafka-down: ## Stop the local Kafka broker
+	$(PYTHON) -m devservices.kafka down
+
+.PHONY: pypi-up
+pypi-up: $(VENV_STAMP) ## Start a local package index (pypiserver) on 127.0.0.1
+	$(BIN)/python -m devservices.pypi up
+
+.PHONY: pypi-down
+pypi-down: ## Stop the local package index
+	$(PYTHON) -m devservices.pypi down
 
 .PHONY: lock
 lock: $(VENV_STAMP) ## Re-pin requirements/tools.txt from requirements/tools.in

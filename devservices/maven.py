@@ -20,7 +20,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from devservices.registry import cache_root
+from devservices.common import cache_root
 
 DEFAULT_VERSION = "3.9.16"
 MIN_VERSION = (3, 9)

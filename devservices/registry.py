@@ -30,13 +30,10 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tarfile
@@ -44,54 +41,55 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self, cast
+from typing import ClassVar, cast
+
+from devservices.common import (
+    HOST,
+    DevServiceError,
+    ServerHandle,
+    cache_root,
+    dispatch,
+    ensure_cache_root,
+    free_port,
+    launch,
+    port_is_free,
+    refuse_if_running,
+    rss_kib,
+    running_state,
+    service_parser,
+    stop_recorded,
+    wait_until,
+    write_state,
+)
+from devservices.jvm import find_java, maven_copy
 
 DEFAULT_VERSION = "3.3.3"
 MIN_JAVA_MAJOR = 21  # Apicurio Registry 3.2+ is compiled for Java 21.
-HOST = "127.0.0.1"
 ADMIN_ROLE = "sr-admin"
-STATE_FILE = "state.json"
 LOG_FILE = "registry.log"
+PROCESS_MARKER = "quarkus-run.jar"
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 20.0
 # The default heap is a quarter of RAM; a schema test registry needs far less,
 # and a cap keeps CI runners with several instances predictable.
 JVM_OPTIONS = ("-Xmx512m",)
 RULE_TYPES = ("COMPATIBILITY", "VALIDITY", "INTEGRITY")
-# Directories where JDKs are commonly installed (Linux packages, macOS,
-# SDKMAN!, IntelliJ, Homebrew, manual installs).
-JVM_GLOBS = (
-    "/usr/lib/jvm/*",
-    "/usr/lib64/jvm/*",
-    "/usr/java/*",
-    "/opt/java/*",
-    "/opt/jdk*",
-    "/Library/Java/JavaVirtualMachines/*/Contents/Home",
-    "/opt/homebrew/opt/openjdk*/libexec/openjdk.jdk/Contents/Home",
-    "~/Library/Java/JavaVirtualMachines/*/Contents/Home",
-    "~/.sdkman/candidates/java/*",
-    "~/.jdks/*",
-)
 
 
-class RegistryError(RuntimeError):
+class RegistryError(DevServiceError):
     """A failure that the CLI reports as one line and exit code 2."""
+
+
+def find_java21() -> Path:
+    """A ``java`` of version >= 21 (see devservices.jvm.find_java)."""
+    return find_java(MIN_JAVA_MAJOR)
 
 
 # --------------------------------------------------------------------------
 # Locations
-
-
-def repo_root() -> Path:
-    return Path(__file__).resolve().parent.parent
-
-
-def cache_root() -> Path:
-    override = os.environ.get("SS3_CACHE_DIR")
-    return Path(override).expanduser() if override else repo_root() / ".cache"
 
 
 def registry_version() -> str:
@@ -100,76 +98,6 @@ def registry_version() -> str:
 
 def default_state_dir() -> Path:
     return cache_root() / "registry"
-
-
-# --------------------------------------------------------------------------
-# Java discovery
-
-
-def java_major_version(java: Path) -> int | None:
-    """Return the feature version reported by ``java -version``, or None."""
-    try:
-        result = subprocess.run(
-            [str(java), "-version"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    # `java -version` writes to stderr: `openjdk version "25.0.3" ...` or,
-    # for Java 8 and older, `java version "1.8.0_402"`.
-    match = re.search(r'version "(\d+)(?:\.(\d+))?', result.stderr + result.stdout)
-    if not match:
-        return None
-    major = int(match.group(1))
-    if major == 1 and match.group(2):
-        major = int(match.group(2))
-    return major
-
-
-def _java_in(home: Path) -> Path | None:
-    java = home / "bin" / "java"
-    return java if java.is_file() and os.access(java, os.X_OK) else None
-
-
-def _candidate_javas() -> Iterator[Path]:
-    for pattern in JVM_GLOBS:
-        expanded = os.path.expanduser(pattern)
-        for home in sorted(Path("/").glob(expanded.lstrip("/"))):
-            java = _java_in(home)
-            if java:
-                yield java
-    on_path = shutil.which("java")
-    if on_path:
-        yield Path(on_path)
-
-
-def find_java21() -> Path:
-    """Find a ``java`` executable of version >= 21.
-
-    JAVA_HOME wins when it is new enough (the user chose it); otherwise the
-    newest JDK found in the usual install directories or on PATH.
-    """
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home:
-        java = _java_in(Path(java_home))
-        if java and (java_major_version(java) or 0) >= MIN_JAVA_MAJOR:
-            return java
-    best: tuple[int, Path] | None = None
-    seen: set[Path] = set()
-    for java in _candidate_javas():
-        real = java.resolve()
-        if real in seen:
-            continue
-        seen.add(real)
-        major = java_major_version(java)
-        if major is not None and major >= MIN_JAVA_MAJOR and (best is None or major > best[0]):
-            best = (major, java)
-    if best is None:
-        raise RegistryError(f"no Java >= {MIN_JAVA_MAJOR} found; set JAVA_HOME to a JDK {MIN_JAVA_MAJOR} or newer")
-    return best[1]
 
 
 # --------------------------------------------------------------------------
@@ -187,34 +115,6 @@ def _runner_in(directory: Path) -> Path | None:
     return None
 
 
-def _maven_download(version: str, destination: Path) -> Path:
-    mvn = shutil.which("mvn")
-    if not mvn:
-        raise RegistryError("Maven (mvn) is needed to download Apicurio Registry but is not on PATH")
-    artifact = f"io.apicurio:apicurio-registry-app:{version}:tar.gz:all"
-    command = [
-        mvn,
-        "-q",
-        "-B",
-        "dependency:copy",
-        f"-Dartifact={artifact}",
-        f"-DoutputDirectory={destination}",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    archives = sorted(destination.glob("*.tar.gz"))
-    if result.returncode != 0 or not archives:
-        raise RegistryError(f"mvn could not download {artifact}: {_maven_error(result.stdout + result.stderr)}")
-    return archives[0]
-
-
-def _maven_error(output: str) -> str:
-    # Maven prints a multi-line [ERROR] block; its first line names the cause.
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", output)
-    errors = [line.removeprefix("[ERROR]").strip() for line in plain.splitlines() if "[ERROR]" in line]
-    message = next((line for line in errors if line), "") or _last_line(plain)
-    return message[:300]
-
-
 def _extract(archive: Path, destination: Path) -> None:
     with tarfile.open(archive, "r:gz") as tar:
         if hasattr(tarfile, "data_filter"):
@@ -229,20 +129,10 @@ def _extract(archive: Path, destination: Path) -> None:
             tar.extractall(destination)  # noqa: S202 - every member was checked above
 
 
-def _ensure_cache_root() -> None:
-    # A `*` .gitignore inside the cache keeps downloads out of git even if the
-    # repository's own .gitignore does not list the cache directory.
-    root = cache_root()
-    root.mkdir(parents=True, exist_ok=True)
-    marker = root / ".gitignore"
-    if not marker.exists():
-        marker.write_text("*\n", encoding="utf-8")
-
-
 def ensure_distribution(version: str | None = None) -> Path:
     """Return the cached ``quarkus-run.jar``, downloading it first if needed."""
     version = version or registry_version()
-    _ensure_cache_root()
+    ensure_cache_root()
     target = cache_root() / "apicurio" / version
     runner = _runner_in(target)
     if runner:
@@ -256,7 +146,7 @@ def ensure_distribution(version: str | None = None) -> Path:
     with tempfile.TemporaryDirectory(prefix=f".{version}.", dir=target.parent) as tmp:
         # About 150 MB, once per version: say so rather than look hung.
         print(f"registry: downloading Apicurio Registry {version} with Maven (once, into .cache/)", file=sys.stderr)
-        archive = _maven_download(version, Path(tmp) / "download")
+        archive = maven_copy(f"io.apicurio:apicurio-registry-app:{version}:tar.gz:all", Path(tmp) / "download")
         staged = Path(tmp) / "dist"
         _extract(archive, staged)
         if not _runner_in(staged):
@@ -275,23 +165,6 @@ def ensure_distribution(version: str | None = None) -> Path:
 
 # --------------------------------------------------------------------------
 # Server configuration
-
-
-def free_port() -> int:
-    # Small race (the port is released before Java binds it), acceptable for
-    # a test server; Quarkus would then fail fast and we report its log.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-        return True
 
 
 def _escape_property(value: str) -> str:
@@ -365,97 +238,6 @@ def _child_environment() -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------
-# Process handling
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _pid_command(pid: int) -> str:
-    proc_cmdline = Path(f"/proc/{pid}/cmdline")
-    if proc_cmdline.exists():
-        try:
-            return proc_cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            return ""
-    result = subprocess.run(
-        ["ps", "-o", "command=", "-p", str(pid)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return result.stdout
-
-
-def _is_registry_process(pid: int) -> bool:
-    # Guards against signalling an unrelated process that reused the pid.
-    return _pid_alive(pid) and "quarkus-run.jar" in _pid_command(pid)
-
-
-def rss_kib(pid: int) -> int | None:
-    """Resident set size of ``pid`` in KiB, or None if unavailable."""
-    status = Path(f"/proc/{pid}/status")
-    if status.exists():
-        match = re.search(r"^VmRSS:\s+(\d+) kB", status.read_text(), re.MULTILINE)
-        return int(match.group(1)) if match else None
-    result = subprocess.run(
-        ["ps", "-o", "rss=", "-p", str(pid)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    value = result.stdout.strip()
-    return int(value) if value.isdigit() else None
-
-
-def _terminate(pid: int, process: subprocess.Popen[bytes] | None, timeout: float) -> None:
-    """SIGTERM, wait, then SIGKILL."""
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    if _wait_gone(pid, process, timeout):
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    _wait_gone(pid, process, 10.0)
-
-
-def _wait_gone(pid: int, process: subprocess.Popen[bytes] | None, timeout: float) -> bool:
-    if process is not None:
-        # Our own child: wait() also reaps it, so no zombie keeps the pid alive.
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _pid_alive(pid):
-            return True
-        time.sleep(0.2)
-    return not _pid_alive(pid)
-
-
-def _log_tail(log_path: Path, lines: int = 15) -> str:
-    try:
-        text = log_path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else "(no output)"
-
-
-# --------------------------------------------------------------------------
 # Health
 
 
@@ -500,9 +282,11 @@ def _server_version(url: str, auth: tuple[str, str] | None) -> str | None:
 
 
 @dataclass
-class RunningRegistry:
+class RunningRegistry(ServerHandle):
     """A started registry. ``stop()`` is idempotent."""
 
+    marker: ClassVar[str] = PROCESS_MARKER
+    stop_timeout: ClassVar[float] = STOP_TIMEOUT_S
     url: str
     pid: int
     port: int
@@ -522,19 +306,6 @@ class RunningRegistry:
 
     def rss_kib(self) -> int | None:
         return rss_kib(self.pid)
-
-    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        if self.process is not None and self.process.poll() is not None:
-            pass  # already exited and reaped
-        elif self.process is not None or _is_registry_process(self.pid):
-            _terminate(self.pid, self.process, timeout)
-        _remove_state(self.state_dir, self.pid)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
 
 def _normalise_users(
@@ -571,10 +342,10 @@ def start_registry(
     unknown = set(rules) - set(RULE_TYPES)
     if unknown:
         raise RegistryError(f"unknown rule type(s) {sorted(unknown)}; use {RULE_TYPES}")
-    _ensure_cache_root()
+    ensure_cache_root()
     directory = Path(state_dir).resolve() if state_dir else Path(tempfile.mkdtemp(prefix="ss3-registry-"))
     directory.mkdir(parents=True, exist_ok=True)
-    _refuse_if_running(directory)
+    refuse_if_running(directory, PROCESS_MARKER, "registry")
     java = find_java21()
     runner = ensure_distribution(version)
     if port and not port_is_free(port):
@@ -613,21 +384,12 @@ def _launch(
     version: str,
     users: Sequence[tuple[str, str]],
 ) -> RunningRegistry:
-    log = (state_dir / LOG_FILE).open("wb")
-    try:
-        # New session: the server outlives `registry.py up` and ignores the
-        # caller's Ctrl-C; `down`/stop() end it explicitly.
-        process = subprocess.Popen(
-            [str(java), *JVM_OPTIONS, "-jar", str(runner)],
-            cwd=state_dir,
-            env=_child_environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    finally:
-        log.close()
+    process = launch(
+        [str(java), *JVM_OPTIONS, "-jar", str(runner)],
+        cwd=state_dir,
+        log_path=state_dir / LOG_FILE,
+        env=_child_environment(),
+    )
     return RunningRegistry(
         url=f"http://{HOST}:{port}",
         pid=process.pid,
@@ -643,21 +405,16 @@ def _launch(
 def _wait_until_ready(registry: RunningRegistry, timeout: float) -> None:
     if registry.process is None:
         raise RegistryError("registry process handle missing")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        code = registry.process.poll()
-        if code is not None:
-            raise RegistryError(
-                f"registry exited with code {code} during start-up"
-                f" (log: {registry.log_path}); last lines:\n" + _log_tail(registry.log_path)
-            )
-        if _is_ready(registry.port, registry.management_port, registry.auth):
-            return
-        time.sleep(0.25)
-    raise RegistryError(
-        f"registry not ready after {timeout:.0f}s (log: {registry.log_path});"
-        " last lines:\n" + _log_tail(registry.log_path)
-    )
+    try:
+        wait_until(
+            lambda: _is_ready(registry.port, registry.management_port, registry.auth),
+            registry.process,
+            timeout=timeout,
+            what="registry",
+            log_path=registry.log_path,
+        )
+    except DevServiceError as error:
+        raise RegistryError(str(error)) from None
 
 
 # --------------------------------------------------------------------------
@@ -665,69 +422,27 @@ def _wait_until_ready(registry: RunningRegistry, timeout: float) -> None:
 
 
 def _write_state(registry: RunningRegistry, java: Path, legacy_error_codes: bool) -> None:
-    state = {
-        "pid": registry.pid,
-        "url": registry.url,
-        "port": registry.port,
-        "management_port": registry.management_port,
-        "version": _server_version(registry.url, registry.auth) or registry.version,
-        "java": str(java),
-        "log": str(registry.log_path),
-        # The password stays only in config/application.properties (mode 0600).
-        "auth_user": registry.auth[0] if registry.auth else None,
-        "legacy_error_codes": legacy_error_codes,
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    path = registry.state_dir / STATE_FILE
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-    temporary.replace(path)
-
-
-def read_state(state_dir: Path) -> dict[str, object] | None:
-    try:
-        data = json.loads((state_dir / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _state_pid(state: Mapping[str, object]) -> int:
-    pid = state.get("pid")
-    if not isinstance(pid, int):
-        raise RegistryError("state file has no valid pid")
-    return pid
-
-
-def _remove_state(state_dir: Path, pid: int) -> None:
-    state = read_state(state_dir)
-    if state is not None and state.get("pid") == pid:
-        (state_dir / STATE_FILE).unlink(missing_ok=True)
-
-
-def _refuse_if_running(state_dir: Path) -> None:
-    state = read_state(state_dir)
-    if state is None:
-        return
-    pid = _state_pid(state)
-    if _is_registry_process(pid):
-        raise RegistryError(f"a registry is already running at {state.get('url')} (pid {pid})")
-    (state_dir / STATE_FILE).unlink(missing_ok=True)  # stale: the process is gone
+    write_state(
+        registry.state_dir,
+        {
+            "pid": registry.pid,
+            "url": registry.url,
+            "port": registry.port,
+            "management_port": registry.management_port,
+            "version": _server_version(registry.url, registry.auth) or registry.version,
+            "java": str(java),
+            "log": str(registry.log_path),
+            # The password stays only in config/application.properties (mode 0600).
+            "auth_user": registry.auth[0] if registry.auth else None,
+            "legacy_error_codes": legacy_error_codes,
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        },
+    )
 
 
 def stop_registry(state_dir: Path) -> bool:
     """Stop the registry recorded in ``state_dir``; False if none was running."""
-    state = read_state(state_dir)
-    if state is None:
-        return False
-    pid = _state_pid(state)
-    running = _is_registry_process(pid)
-    if running:
-        _terminate(pid, None, STOP_TIMEOUT_S)
-        if _pid_alive(pid):
-            raise RegistryError(f"registry pid {pid} did not stop")
-    (state_dir / STATE_FILE).unlink(missing_ok=True)
-    return running
+    return stop_recorded(state_dir, PROCESS_MARKER, "registry", STOP_TIMEOUT_S)
 
 
 # --------------------------------------------------------------------------
@@ -749,9 +464,9 @@ def _parse_rule(value: str) -> tuple[str, str]:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description="Local Apicurio Registry for ss3-protos.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="start a registry and print its base URL")
+    parser, up = service_parser(
+        "Local Apicurio Registry for ss3-protos.", ".cache/registry", "start a registry and print its base URL"
+    )
     up.add_argument("--port", type=int, default=0, help="HTTP port (0 = pick a free port)")
     up.add_argument(
         "--basic-auth",
@@ -775,12 +490,10 @@ def _build_parser() -> argparse.ArgumentParser:
         help="server-wide default rule, e.g. VALIDITY=FULL (none by default)",
     )
     up.add_argument("--timeout", type=float, default=START_TIMEOUT_S, help="start-up timeout (s)")
-    for command in (up, commands.add_parser("down"), commands.add_parser("status")):
-        command.add_argument("--state-dir", type=Path, default=None, help="default .cache/registry")
     return parser
 
 
-def _cmd_up(args: argparse.Namespace, state_dir: Path) -> int:
+def _cmd_up(args: argparse.Namespace, state_dir: Path) -> str:
     registry = start_registry(
         port=args.port,
         basic_auth=args.basic_auth or None,
@@ -789,22 +502,17 @@ def _cmd_up(args: argparse.Namespace, state_dir: Path) -> int:
         global_rules=dict(args.global_rule),
         timeout=args.timeout,
     )
-    print(registry.url)
-    return 0
+    return registry.url
 
 
 def _cmd_status(state_dir: Path) -> int:
-    state = read_state(state_dir)
-    if state is None:
-        raise RegistryError(f"no registry recorded in {state_dir}")
-    pid = _state_pid(state)
-    if not _is_registry_process(pid):
-        raise RegistryError(f"registry pid {pid} is not running (stale {STATE_FILE})")
+    state = running_state(state_dir, PROCESS_MARKER, "registry")
+    pid = state["pid"]
     management_port = state.get("management_port")
     healthy = isinstance(management_port, int) and (
         _http_get(f"http://{HOST}:{management_port}/health/ready", None)[0] == 200
     )
-    rss = rss_kib(pid)
+    rss = rss_kib(pid) if isinstance(pid, int) else None
     memory = f"{rss // 1024} MiB" if rss else "unknown"
     health = "ready" if healthy else "NOT ready"
     version = state.get("version")
@@ -815,25 +523,13 @@ def _cmd_status(state_dir: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     state_dir: Path = args.state_dir or default_state_dir()
-    try:
-        if args.command == "up":
-            return _cmd_up(args, state_dir)
-        if args.command == "status":
-            return _cmd_status(state_dir)
-        stopped = stop_registry(state_dir)
-        print("stopped" if stopped else "not running")
-        return 0
-    except KeyboardInterrupt:
-        print("registry: interrupted", file=sys.stderr)
-        return 2
-    except RegistryError as error:
-        # One line for the caller; multi-line details (log tails) follow it.
-        message = str(error)
-        first, _, details = message.partition("\n")
-        print(f"registry: {first}", file=sys.stderr)
-        if details:
-            print(details, file=sys.stderr)
-        return 2
+    return dispatch(
+        "registry",
+        args.command,
+        up=lambda: _cmd_up(args, state_dir),
+        status=lambda: _cmd_status(state_dir),
+        down=lambda: stop_registry(state_dir),
+    )
 
 
 if __name__ == "__main__":

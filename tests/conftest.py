@@ -8,8 +8,12 @@ import pytest
 
 from tests.helpers import SchemaRepo, make_schema_repo
 
-# The real servers, one per test session each: Apicurio Registry and pypiserver.
-pytest_plugins = ["tests.integration.registry_fixture", "tests.integration.pypi_fixture"]
+# The real servers, one per test session each: Apicurio Registry, pypiserver, Kafka.
+pytest_plugins = [
+    "tests.integration.registry_fixture",
+    "tests.integration.pypi_fixture",
+    "tests.integration.kafka_fixture",
+]
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILES = ("buf.yaml", "buf.gen.yaml", "VERSION")
 PACKAGE_PROJECT_FILES = ("pyproject.toml", "hatch_build.py", "README.md")
+PACKAGE_PROJECT_DIRS = ("runtime",)
 
 
 def in_ci() -> bool:
@@ -96,6 +97,12 @@ def make_schema_repo(dest: Path, *, with_package: bool = False) -> SchemaRepo:
         (dest / "ss3-protos").mkdir()
         for name in PACKAGE_PROJECT_FILES:
             shutil.copyfile(REPO_ROOT / "ss3-protos" / name, dest / "ss3-protos" / name)
+        for name in PACKAGE_PROJECT_DIRS:
+            shutil.copytree(
+                REPO_ROOT / "ss3-protos" / name,
+                dest / "ss3-protos" / name,
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
         shutil.copyfile(REPO_ROOT / ".gitignore", dest / ".gitignore")
         shutil.copytree(REPO_ROOT / "tools", dest / "tools", ignore=shutil.ignore_patterns("__pycache__"))
     git(dest, "init", "-q", "-b", "main")

@@ -13,6 +13,7 @@ From tests/bench/run.py: `run(registry_url, auth)` or `main_lines()`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +65,10 @@ def timed_run(
 def run(registry_url: str, auth: tuple[str, str] | None) -> list[str]:
     """Measure first registration and a no-op re-run; the table as lines."""
     credentials: Credentials = BasicAuth(*auth) if auth else NoAuth()
-    return _measure(registry_url, credentials)
+    return measure(registry_url, credentials)
 
 
-def _measure(registry_url: str, credentials: Credentials) -> list[str]:
+def measure(registry_url: str, credentials: Credentials) -> list[str]:
     connection = Connection(registry_url.rstrip("/"))
     group = f"ss3-bench-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="ss3-bench-registry-") as tmp:
@@ -94,17 +96,24 @@ def _registry_script() -> Any:
     return importlib.import_module("devservices.registry")
 
 
-def main_lines() -> list[str]:
-    """Use SS3_REGISTRY_URL when set (credentials from the environment), else start a registry."""
+@contextlib.contextmanager
+def running_registry() -> Iterator[tuple[str, Credentials]]:
+    """SS3_REGISTRY_URL when set (credentials from the environment), else a registry started for the run."""
     url = os.environ.get("SS3_REGISTRY_URL")
     if url:
-        return _measure(url, credentials_from_env(os.environ))
+        yield url, credentials_from_env(os.environ)
+        return
     with tempfile.TemporaryDirectory(prefix="ss3-bench-state-") as state:
         running = _registry_script().start_registry(state_dir=Path(state))
         try:
-            return run(running.url, None)
+            yield running.url, NoAuth()
         finally:
             running.stop()
+
+
+def main_lines() -> list[str]:
+    with running_registry() as (url, credentials):
+        return measure(url, credentials)
 
 
 if __name__ == "__main__":

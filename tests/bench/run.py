@@ -8,6 +8,8 @@ figures mean the same on a fast laptop and a loaded CI runner:
           wall time mostly measures waiting for a core)
   check   ss3-schema check       / raw buf lint + buf breaking                    target <= 1.2
   catalog ss3-schema catalog     / make gen (forced) on the same tree             target <= 1.0
+  kafka   ss3.kafka serializer / deserializer per message / bare protobuf          target <= 1.10
+          and registry calls per 10,000 messages                                   target: one per schema
 Each figure is the best of several runs (the least disturbed by other load).
 """
 
@@ -29,6 +31,7 @@ from ss3_schema.build.generator import ensure_generator
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
+from tests.bench import bench_kafka as kafka_bench  # noqa: E402
 from tests.bench import bench_registry as registry_bench  # noqa: E402
 from tests.bench.tree import write_tree  # noqa: E402
 from tests.helpers import SchemaRepo, git, make_schema_repo  # noqa: E402
@@ -142,7 +145,11 @@ def bench_tree(label: str, repo: SchemaRepo, runs: int) -> list[tuple[str, str, 
 
 
 def bench_registry() -> list[tuple[str, str, str]]:
-    return [("registry (300 event files)", "", line) for line in registry_bench.main_lines()]
+    """The registration benchmark and the Kafka serdes', on one registry."""
+    with registry_bench.running_registry() as (url, credentials):
+        rows = [("registry (300 event files)", "", line) for line in registry_bench.measure(url, credentials)]
+        rows += [("kafka serdes", "", line) for line in kafka_bench.measure(url, credentials)]
+    return rows
 
 
 def main() -> None:

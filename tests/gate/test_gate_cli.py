@@ -119,6 +119,46 @@ def test_event_declaration_rules_on_the_current_tree(schema_repo: SchemaRepo) ->
     assert f"{payments}:{topic_line}:1: SS3_EVENT_TOPIC_UNIQUE" in proc.stdout
 
 
+def test_short_name_of_an_imported_type_in_an_event_file_is_located(schema_repo: SchemaRepo) -> None:
+    events = "proto/ss3/orders/v1/order_events.proto"
+    schema_repo.git("checkout", "-q", "-b", "feature")
+    schema_repo.replace(events, "  ss3.orders.v1.Order order = 2;", "  Order order = 2;")
+    schema_repo.commit("short type name")
+
+    proc = run_cli("check", "--against", "main", cwd=schema_repo.root)
+
+    assert proc.returncode == 1
+    line = schema_repo.line_of(events, "  Order order = 2;")
+    assert f"{events}:{line}:3: SS3_FIELD_TYPE_FULL_NAME: " in proc.stdout
+    assert "write `ss3.orders.v1.Order`" in proc.stdout
+    # Same-file types and service files (never registered) keep short names.
+    assert proc.stdout.count("SS3_FIELD_TYPE_FULL_NAME") == 1
+
+
+def test_java_options_must_match_the_file_and_package(schema_repo: SchemaRepo) -> None:
+    money = "proto/ss3/common/v1/money.proto"
+    service = "proto/ss3/orders/v1/order_service.proto"
+    schema_repo.git("checkout", "-q", "-b", "feature")
+    schema_repo.replace(
+        money, 'option java_package = "com.shopstar3.ss3.common.v1";', 'option java_package = "com.acme";'
+    )
+    schema_repo.replace(service, "option java_multiple_files = true;\n", "")
+    schema_repo.commit("java options")
+
+    proc = run_cli("check", "--against", "main", cwd=schema_repo.root)
+
+    assert proc.returncode == 1
+    package_line = schema_repo.line_of(money, "option java_package")
+    assert (
+        f'{money}:{package_line}:1: SS3_JAVA_OPTIONS: option java_package is "com.acme"; every file sets '
+        '`option java_package = "com.shopstar3.ss3.common.v1";`'
+    ) in proc.stdout
+    assert (
+        f"{service}:{schema_repo.line_of(service, 'package ss3.orders.v1;')}:1: SS3_JAVA_OPTIONS: option" in proc.stdout
+    )
+    assert "java_multiple_files is missing" in proc.stdout
+
+
 def test_outside_a_schema_repository_exits_2(tmp_path: Path) -> None:
     proc = run_cli("lint", cwd=tmp_path)
     assert proc.returncode == 2

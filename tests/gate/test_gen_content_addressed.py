@@ -50,18 +50,22 @@ def test_nothing_changed_is_a_no_op_that_touches_nothing(repo: SchemaRepo) -> No
     assert _snapshot(repo.root / PACKAGE) == before
 
 
-@pytest.mark.parametrize("change", ["schema", "version", "hand-edited output"])
+@pytest.mark.parametrize("change", ["schema", "version", "hand-edited output", "runtime"])
 def test_any_changed_input_or_output_regenerates(repo: SchemaRepo, change: str) -> None:
     _gen(repo)
     if change == "schema":
         repo.replace(EVENTS, "// A customer placed an order at checkout.", "// A customer placed an order.")
     elif change == "version":
         repo.write("VERSION", "9.9.9\n")
+    elif change == "runtime":
+        repo.replace("ss3-protos/runtime/ss3/kafka/wire.py", "MAGIC_BYTE = 0\n", "MAGIC_BYTE = 0  # edited\n")
     else:
         (repo.root / PACKAGE / "orders/v1/order_events_pb2.py").unlink()
     proc = _gen(repo)
     assert not proc.stdout.startswith("gen: up to date"), proc.stdout
     assert (repo.root / PACKAGE / "orders/v1/order_events_pb2.py").is_file()
+    if change == "runtime":
+        assert "# edited" in (repo.root / PACKAGE / "kafka/wire.py").read_text()
 
 
 @pytest.mark.parametrize("gen", [_gen, _make_gen], ids=["cli", "make"])

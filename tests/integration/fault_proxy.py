@@ -3,7 +3,9 @@
 Faults, applied in order to the first requests (one per request):
 
   "ok"           forward untouched (to fail a later request)
-  "503"          answer 503 Service Unavailable without forwarding
+  "503", "500"   answer 503 Service Unavailable (or 500) without forwarding
+  "slow"         wait `slow_s` seconds, then forward (a client with a shorter
+                 time limit gives up first)
   "drop-before"  close the connection without forwarding
   "drop-after"   forward, let the server act, then close without answering
                  (the client never learns that its request succeeded)
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +26,7 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import urlsplit
 
-FAULTS = ("ok", "503", "drop-before", "drop-after")
+FAULTS = ("ok", "503", "500", "slow", "drop-before", "drop-after")
 # Headers that describe one hop, not the message: never forwarded.
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
 
@@ -31,11 +34,12 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding
 class FaultProxy:
     """Forward to `upstream` (http://host:port), failing the first requests as told."""
 
-    def __init__(self, upstream: str, faults: Iterable[str] = ()) -> None:
+    def __init__(self, upstream: str, faults: Iterable[str] = (), *, slow_s: float = 3.0) -> None:
         parts = urlsplit(upstream)
         if parts.hostname is None or parts.port is None:
             raise ValueError(f"upstream needs a host and port: {upstream}")
         self.upstream = (parts.hostname, parts.port)
+        self.slow_s = slow_s
         self._faults = deque(faults)
         unknown = set(self._faults) - set(FAULTS)
         if unknown:
@@ -98,9 +102,11 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
         def _proxy(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             fault = proxy.next_fault()
-            if fault == "503":
-                self._answer(503, [("Content-Type", "text/plain")], b"injected fault\n")
+            if fault in ("503", "500"):
+                self._answer(int(fault), [("Content-Type", "text/plain")], b"injected fault\n")
                 return
+            if fault == "slow":
+                time.sleep(proxy.slow_s)
             if fault == "drop-before":
                 self._drop()
                 return

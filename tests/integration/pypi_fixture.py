@@ -1,7 +1,7 @@
 """A real package index for the publish and release tests, and what they need around it.
 
-Session fixture ``pypi_index``: pypiserver on 127.0.0.1 (a free port), uploads
-protected by an htpasswd file, no fallback to PyPI. Outside CI a server that
+Session fixture ``pypi_index``: pypiserver on 127.0.0.1 (a free port, started by
+devservices/pypi.py), uploads protected by an htpasswd file, no fallback to PyPI. Outside CI a server that
 cannot start skips the tests; with CI=true it fails them, so a broken set-up
 never turns the suite green.
 
@@ -17,12 +17,8 @@ import hashlib
 import importlib.metadata
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -31,12 +27,10 @@ from pathlib import Path
 
 import pytest
 
+from devservices.common import DevServiceError
+from devservices.pypi import RunningPypi, start_pypi
 from tests.helpers import SchemaRepo, make_schema_repo, server_unavailable
 
-HOST = "127.0.0.1"
-START_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 10.0
-START_ATTEMPTS = 3  # a free port can be taken between probing and binding
 SKIPPED_DIST_INFO = {"INSTALLER", "REQUESTED", "RECORD", "direct_url.json"}
 
 
@@ -69,11 +63,11 @@ def pypi_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PypiIndex]:
     htpasswd = _write_htpasswd(base / "htpasswd", username, password)
     packages = base / "packages"
     packages.mkdir()
-    process, url = _start_or_give_up(htpasswd, packages, base / "pypi-server.log")
+    server = _start_or_give_up(htpasswd, packages, base / "server")
     try:
-        yield PypiIndex(url, username, password, packages)
+        yield PypiIndex(server.url, username, password, packages)
     finally:
-        _stop(process)
+        server.stop()
 
 
 def _write_htpasswd(path: Path, username: str, password: str) -> Path:
@@ -88,62 +82,11 @@ def _write_htpasswd(path: Path, username: str, password: str) -> Path:
     return path
 
 
-def _start_or_give_up(htpasswd: Path, packages: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    failure = ""
-    for _ in range(START_ATTEMPTS):
-        port = _free_port()
-        process = _launch(port, htpasswd, packages, log)
-        url = f"http://{HOST}:{port}/"
-        failure = _wait_until_up(process, url)
-        if not failure:
-            return process, url
-        _stop(process)
-    server_unavailable(f"pypi-server did not start: {failure}; log: {_tail(log)}")
-
-
-def _launch(port: int, htpasswd: Path, packages: Path, log: Path) -> subprocess.Popen[bytes]:
-    script = Path(sys.executable).parent / "pypi-server"
-    command = [str(script)] if script.is_file() else [sys.executable, "-m", "pypiserver"]
-    args = ["run", "-i", HOST, "-p", str(port), "-a", "update", "-P", str(htpasswd), "--disable-fallback"]
-    with log.open("ab") as out:
-        return subprocess.Popen([*command, *args, str(packages)], stdout=out, stderr=subprocess.STDOUT)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], url: str) -> str:
-    """Empty when the server answers /simple/; else why not."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return f"exited with {process.returncode}"
-        try:
-            with urllib.request.urlopen(f"{url}simple/", timeout=2) as response:  # noqa: S310 - loopback http
-                if response.status == 200:
-                    return ""
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.2)
-    return f"no answer from {url} within {START_TIMEOUT_S:.0f}s"
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
+def _start_or_give_up(htpasswd: Path, packages: Path, state_dir: Path) -> RunningPypi:
     try:
-        process.wait(STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def _tail(log: Path) -> str:
-    lines = log.read_text(errors="replace").strip().splitlines() if log.is_file() else []
-    return " | ".join(lines[-3:]) or "empty"
+        return start_pypi(packages=packages, htpasswd=htpasswd, state_dir=state_dir)
+    except DevServiceError as error:
+        server_unavailable(f"pypi-server did not start: {error}")
 
 
 # --- schema repositories that can build the wheel ---------------------------

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import requests
+from ss3_schema.registry.plan import well_known_schema
 
 from tests.helpers import SchemaRepo, run_cli
 from tests.integration.registry_fixture import RegistryReader, env_for
@@ -36,7 +37,7 @@ _IMPORT = re.compile(r'^import "([^"]+)";', re.MULTILINE)
 
 
 def expected_artifacts(repo: SchemaRepo) -> dict[str, str]:
-    """artifact id -> import path: every event file (by topic) and what it imports, except google/protobuf."""
+    """artifact id -> import path: every event file (by topic) and what it imports, google/protobuf/* included."""
     found: dict[str, str] = {}
     todo = []
     for path in sorted((repo.root / "proto").rglob("*.proto")):
@@ -47,9 +48,10 @@ def expected_artifacts(repo: SchemaRepo) -> dict[str, str]:
             todo.append(name)
     while todo:
         for dep in _IMPORT.findall(repo.read(f"proto/{todo.pop()}")):
-            if not dep.startswith("google/protobuf/") and dep not in found.values():
+            if dep not in found.values():
                 found[dep] = dep
-                todo.append(dep)
+                if not dep.startswith("google/protobuf/"):
+                    todo.append(dep)
     return found
 
 
@@ -98,7 +100,8 @@ def test_first_registration_registers_every_event_schema_and_its_imports(
     assert proc.returncode == 0, proc.stderr
     assert registry_reader.all_versions(registry_group) == {artifact_id: ["1"] for artifact_id in expected}
     for artifact_id, name in expected.items():
-        assert registry_reader.content(registry_group, artifact_id, "1") == schema_repo.read(f"proto/{name}")
+        source = well_known_schema(name) if name.startswith("google/protobuf/") else schema_repo.read(f"proto/{name}")
+        assert registry_reader.content(registry_group, artifact_id, "1") == source
         assert registry_reader.rule(registry_group, artifact_id) == "BACKWARD_TRANSITIVE"
     assert f"create       {ORDER_EVENTS} (ss3/orders/v1/order_events.proto): version 1" in proc.stdout
     assert f"register: {len(expected)} artifacts in group '{registry_group}' (create: {len(expected)})" in proc.stdout

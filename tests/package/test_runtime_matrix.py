@@ -11,15 +11,20 @@ in parallel; their venvs are cached under .cache/runtime-matrix/.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.helpers import REPO_ROOT, run_cli
+from tests.integration.registry_fixture import env_for
 from tests.package import runtime_check
 from tests.package.runtimes import CACHE, Runtime, install_wheel, pip_check, runtime_python, runtime_table
 
@@ -181,3 +186,31 @@ def test_hand_written_packages_of_the_wheel_are_exercised(wheel: Path) -> None:
     assert hand_written == sorted(runtime_check.HAND_WRITTEN_COVERED), (
         "add a check to tests/package/runtime_check.py for each and list it in HAND_WRITTEN_COVERED"
     )
+
+
+@pytest.fixture(scope="session")
+def kafka_steps(cells: dict[str, Cell], registry: Any) -> dict[str, subprocess.CompletedProcess[str]]:
+    """The Kafka serde check in every runtime, against the session's real Apicurio filled by `ss3-schema register`."""
+    group = f"matrix-{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ, **env_for(registry), SS3_MATRIX_GROUP=group)
+    registered = run_cli("register", "--group", group, cwd=REPO_ROOT, env=env_for(registry))
+    assert registered.returncode == 0, registered.stdout + registered.stderr
+
+    def run(runtime: Runtime) -> subprocess.CompletedProcess[str]:
+        command = [str(runtime_python(runtime)), "-W", "error", str(CHECK_SCRIPT), "kafka"]
+        return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, check=False)
+
+    with ThreadPoolExecutor(max_workers=len(RUNTIMES)) as pool:
+        return dict(zip((rt.name for rt in RUNTIMES), pool.map(run, RUNTIMES), strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+@pytest.mark.parametrize("runtime", RUNTIMES, ids=lambda rt: rt.name)
+def test_kafka_serde_round_trips_every_event_in_every_framing(
+    kafka_steps: dict[str, subprocess.CompletedProcess[str]], runtime: Runtime
+) -> None:
+    proc = kafka_steps[runtime.name]
+    assert proc.returncode == 0, f"{runtime.name} kafka: {proc.stdout}{proc.stderr}"
+    found = json.loads(proc.stdout)
+    assert found["framings"] == 3 and found["round_trips"] >= 3 * 10

@@ -69,6 +69,7 @@ def test_wheel_content(wheel: Path) -> None:
     assert {"ss3/py.typed", "ss3/_descriptors/ss3.binpb", "ss3/orders/v1/order_events.proto"} <= names
     assert {"ss3/orders/v1/order_events_pb2.py", "ss3/orders/v1/order_events_pb2.pyi"} <= names
     assert {"ss3/orders/v1/order_service_pb2_grpc.py", "ss3/orders/v1/order_service_pb2_grpc.pyi"} <= names
+    assert {"ss3/topics.py", "ss3/kafka/__init__.py", "ss3/kafka/serde.py", "ss3/kafka/wire.py"} <= names
     assert "ss3/orders/v1/order_events_pb2_grpc.py" not in names  # no services, no grpc module
     assert not [n for n in names if n.startswith("google/")]
 

@@ -43,8 +43,13 @@ def test_event_files_are_named_by_topic_and_imports_by_import_path(schema_repo: 
     assert order_events.content == schema_repo.read(f"proto/{ORDER_EVENTS}")
     assert by_file["ss3/orders/v1/order.proto"].artifact_id == "ss3/orders/v1/order.proto"
     assert by_file["ss3/orders/v1/order.proto"].topic is None
-    # Built into the server: never registered, never referenced.
-    assert not any(name.startswith("google/protobuf/") for a in by_file.values() for name in (a.file, *a.imports))
+    # Well-known imports are registered and referenced like any other import (the Java serde
+    # builds a schema only from its references), with the text the pinned protoc ships.
+    timestamp = by_file["google/protobuf/timestamp.proto"]
+    assert timestamp.artifact_id == "google/protobuf/timestamp.proto"
+    assert "message Timestamp {" in timestamp.content
+    assert "google/protobuf/timestamp.proto" in by_file["ss3/common/v1/event_metadata.proto"].imports
+    assert by_file["ss3/options/v1/options.proto"].imports == ("google/protobuf/descriptor.proto",)
     # Services are not events and nothing registered imports them.
     assert "ss3/orders/v1/order_service.proto" not in by_file
 
@@ -58,8 +63,10 @@ def test_simple_topic_strategy_uses_the_bare_topic(schema_repo: SchemaRepo) -> N
 def test_only_plans_the_named_event_files_and_their_imports(schema_repo: SchemaRepo) -> None:
     files = [a.file for a in plan(schema_repo, only={"ss3/payments/v1/payment_events.proto"})]
     assert files == [
+        "google/protobuf/timestamp.proto",
         "ss3/common/v1/event_metadata.proto",
         "ss3/common/v1/money.proto",
+        "google/protobuf/descriptor.proto",
         "ss3/options/v1/options.proto",
         "ss3/payments/v1/payment_events.proto",
     ]

@@ -87,6 +87,8 @@ def test_rejections_become_violations_at_the_message_the_server_names(schema_rep
     ]
     # Only the changed event file and its imports, all as dry runs.
     assert {artifact for artifact, _ in registry.asked} == {
+        "google/protobuf/descriptor.proto",
+        "google/protobuf/timestamp.proto",
         "ss3/common/v1/event_metadata.proto",
         "ss3/common/v1/money.proto",
         "ss3/options/v1/options.proto",

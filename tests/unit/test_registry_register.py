@@ -35,9 +35,36 @@ class FakeRegistry:
     integrity: bool = False  # refuse references to versions that do not exist, as INTEGRITY FULL does
     calls: list[tuple[str, ...]] = field(default_factory=list)
     next_global_id: int = 1
+    content_ids: dict[tuple[str, tuple[Reference, ...]], int] = field(default_factory=dict)
 
     def group_versions(self, group: str) -> list[VersionInfo]:
-        return [VersionInfo(a, v.version, v.global_id) for a, vs in self.versions.items() for v in vs]
+        return [self._info(a, v) for a, vs in self.versions.items() for v in vs]
+
+    def _info(self, artifact_id: str, stored: StoredVersion) -> VersionInfo:
+        # Like Apicurio: one contentId per distinct content and references.
+        key = (stored.content, stored.references)
+        content_id = self.content_ids.setdefault(key, len(self.content_ids) + 1)
+        return VersionInfo(artifact_id, stored.version, stored.global_id, content_id)
+
+    def latest_version(self, group: str, artifact_id: str) -> VersionInfo | None:
+        self.calls.append(("latest", artifact_id))
+        existing = self.versions.get(artifact_id)
+        return self._info(artifact_id, existing[-1]) if existing else None
+
+    def create_version(self, group: str, new: NewContent) -> VersionInfo | Rejection:
+        self.calls.append(("create_version", new.artifact_id))
+        return self._append(new.artifact_id, new.content, new.references)
+
+    def _append(self, artifact_id: str, content: str, references: tuple[Reference, ...]) -> VersionInfo:
+        existing = self.versions.setdefault(artifact_id, [])
+        stored = StoredVersion(str(len(existing) + 1), self.next_global_id, content, references)
+        self.next_global_id += 1
+        existing.append(stored)
+        return self._info(artifact_id, stored)
+
+    def foreign_version(self, artifact_id: str, content: str) -> None:
+        """Someone else registers a version (e.g. a producer left on auto-register)."""
+        self._append(artifact_id, content, ())
 
     def create_or_find(self, group: str, new: NewContent, *, dry_run: bool = False) -> VersionInfo | Rejection:
         self.calls.append(("create", new.artifact_id, "dry" if dry_run else "real"))
@@ -45,16 +72,16 @@ class FakeRegistry:
         if self.integrity and missing:
             return Rejection("Integrity", tuple(Cause("does not yet exist", ref.name) for ref in missing))
         existing = self.versions.get(new.artifact_id, [])
-        for stored in existing:
+        for stored in reversed(existing):
             if (stored.content, stored.references) == (new.content, new.references):
-                return VersionInfo(new.artifact_id, stored.version, stored.global_id)
+                return self._info(new.artifact_id, stored)
         if existing and new.artifact_id in self.incompatible:
             return Rejection("Incompatible artifact", (Cause("Field type changed", "/Money"),))
+        if not dry_run:
+            return self._append(new.artifact_id, new.content, new.references)
         stored = StoredVersion(str(len(existing) + 1), self.next_global_id, new.content, new.references)
         self.next_global_id += 1
-        if not dry_run:
-            self.versions.setdefault(new.artifact_id, []).append(stored)
-        return VersionInfo(new.artifact_id, stored.version, stored.global_id)
+        return self._info(new.artifact_id, stored)
 
     def _exists(self, ref: Reference) -> bool:
         return any(v.version == ref.version for v in self.versions.get(ref.artifact_id, []))
@@ -107,7 +134,7 @@ def test_second_run_is_unchanged_and_only_reads_rules() -> None:
     result = run(fake)
 
     assert set(actions(result).values()) == {Action.UNCHANGED}
-    assert {call[0] for call in fake.calls} == {"create", "get_rule"}
+    assert {call[0] for call in fake.calls} == {"create", "get_rule", "latest"}
     assert all(len(versions) == 1 for versions in fake.versions.values())
 
 
@@ -215,7 +242,7 @@ def test_dry_run_pins_dependents_to_existing_versions_and_persists_nothing() -> 
     assert result.outcomes[0].version == "2"
     assert result.outcomes[1].version is None  # its number is known only once money.proto's exists
     assert all(len(versions) == 1 for versions in fake.versions.values())
-    assert {call[0] for call in fake.calls} == {"create", "get_rule"}
+    assert {call[0] for call in fake.calls} == {"create", "get_rule", "latest"}
 
 
 def test_dry_run_of_a_new_group_reports_rules_it_would_set() -> None:
@@ -273,3 +300,47 @@ def test_dry_run_dependent_of_a_brand_new_import_is_not_evaluated_rather_than_re
         "not evaluated: references new money.proto, which the server cannot resolve before it exists"
     )
     assert result.outcomes[2].note.startswith("not evaluated: references new order.proto")
+
+
+def test_a_version_registered_since_that_is_latest_fails_the_run_and_names_the_artifact() -> None:
+    fake = FakeRegistry()
+    run(fake)
+    fake.foreign_version("money.proto", "CgttaXNjb25maWd1cmVk")  # a base64 descriptor, as a ccompat client sends
+
+    result = run(fake)
+
+    assert not result.ok
+    assert [o.artifact_id for o in result.not_latest] == ["money.proto"]
+    (outcome,) = result.not_latest
+    assert outcome.version == "1"
+    assert "version 2 is latest" in outcome.note and "--restore-latest" in outcome.note
+    assert len(fake.versions["money.proto"]) == 2  # nothing written without being asked
+
+
+def test_restore_latest_adds_the_repository_content_as_latest_and_a_rerun_is_unchanged() -> None:
+    fake = FakeRegistry()
+    run(fake)
+    fake.foreign_version("money.proto", "CgttaXNjb25maWd1cmVk")
+
+    restored = run(fake, restore_latest=True)
+    again = run(fake)
+
+    assert restored.ok
+    assert actions(restored)["money.proto"] is Action.RESTORED
+    latest = fake.versions["money.proto"][-1]
+    assert (latest.version, latest.content) == ("3", MONEY.content)
+    # Dependents now reference the restored version, in the same run, so the next run changes nothing.
+    assert fake.versions["order.proto"][-1].references == (Reference(GROUP, "money.proto", "3", "money.proto"),)
+    assert set(actions(again).values()) == {Action.UNCHANGED}
+
+
+def test_a_dry_run_reports_not_latest_and_writes_nothing() -> None:
+    fake = FakeRegistry()
+    run(fake)
+    fake.foreign_version("orders-value", "CgttaXNjb25maWd1cmVk")
+
+    result = run(fake, dry_run=True, restore_latest=True)
+
+    assert [o.artifact_id for o in result.not_latest] == ["orders-value"]
+    assert "would make it latest again" in result.not_latest[0].note
+    assert len(fake.versions["orders-value"]) == 2

@@ -29,6 +29,11 @@ class Workspace:
         return self.root / PACKAGE_PROJECT_DIR
 
     @property
+    def package_runtime(self) -> Path:
+        """Hand-written modules of the wheel (the Kafka runtime), copied into the generated package."""
+        return self.package_project / "runtime"
+
+    @property
     def generated_root(self) -> Path:
         """Where generated modules go: the wheel project's src/ directory."""
         return self.package_project / "src"

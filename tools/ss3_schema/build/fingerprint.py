@@ -1,9 +1,9 @@
 """Content addressing of `gen`: nothing changed, nothing to do.
 
-The key hashes every input of generation: each file under proto/ (path and
-bytes), VERSION, the versions of the generators (the pinned grpcio-tools of
-generator.py, and the protobuf and mypy-protobuf of the tool environment) and
-the generator's own code. The record, written next to
+The key hashes every input of generation: each file under proto/ and under
+ss3-protos/runtime/ (path and bytes), VERSION, the versions of the generators
+(the pinned grpcio-tools of generator.py, and the protobuf and mypy-protobuf of
+the tool environment) and the generator's own code. The record, written next to
 the package after a successful run, holds that key and the size and mtime
 of every generated file, so a tree edited or deleted by hand is regenerated
 too. Only the standard library is imported here: the no-op path must not pay
@@ -36,6 +36,8 @@ def inputs_key(ws: Workspace) -> str:
     digest = hashlib.sha256()
     for rel, path in _files(ws.proto_dir):
         _add(digest, f"proto/{rel}", path.read_bytes())
+    for rel, path in _files(ws.package_runtime):
+        _add(digest, f"runtime/{rel}", path.read_bytes())
     _add(digest, "VERSION", ws.version_file.read_bytes() if ws.version_file.is_file() else b"")
     versions = _installed_versions()
     _add(digest, "tool:grpcio_tools", GRPCIO_TOOLS_VERSION.encode())

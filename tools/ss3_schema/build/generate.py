@@ -21,7 +21,7 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
-from ss3_schema.build import protoc, stubs
+from ss3_schema.build import protoc, stubs, topics
 from ss3_schema.workspace import Workspace, read_version, swap_into_place
 
 PACKAGE = "ss3"
@@ -77,6 +77,7 @@ def _generate_into(ws: Workspace, staging: Path) -> Path:
     fds = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes())
     _write_typed_stubs(fds, ws.proto_files(), out)
     package = out / PACKAGE
+    (package / topics.MODULE).write_text(topics.topics_module(fds.file, ws.proto_files()), encoding="utf-8")
     _prune_grpc_modules_without_services(package, fds)
     (package / DESCRIPTOR_SET).parent.mkdir(parents=True)
     shutil.copyfile(descriptor_set, package / DESCRIPTOR_SET)
@@ -106,7 +107,14 @@ def _add_package_files(ws: Workspace, package: Path, version: str) -> None:
     for directory in sorted(p for p in package.rglob("*") if p.is_dir()):
         if not directory.name.startswith("_"):
             (directory / "__init__.py").touch()
+    _copy_runtime(ws, package)
     init = _ROOT_INIT.format(version=version, descriptor_set=DESCRIPTOR_SET)
     (package / "__init__.py").write_text(init, encoding="utf-8")
     # The wheel owns the `ss3` package outright, so one marker covers every subpackage.
     (package / "py.typed").write_text("", encoding="utf-8")
+
+
+def _copy_runtime(ws: Workspace, package: Path) -> None:
+    runtime = ws.package_runtime / PACKAGE
+    if runtime.is_dir():
+        shutil.copytree(runtime, package, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))

@@ -1,7 +1,7 @@
 """Click adapter of `register`: every event schema and its imports into the registry.
 
 Exit codes: 0 registered (or nothing to do), 1 the registry's rules rejected
-at least one artifact, 2 the registry could not be used (unreachable,
+at least one artifact or a version registered since is latest, 2 the registry could not be used (unreachable,
 credentials refused, bad configuration).
 """
 
@@ -47,6 +47,12 @@ from ss3_schema.workspace import find_workspace
     show_default=True,
     help="Requests in flight at once (artifacts whose imports are registered go in parallel).",
 )
+@click.option(
+    "--restore-latest",
+    is_flag=True,
+    help="Where a version registered since (not this repository's) is latest, add the repository's "
+    "content as a new version so serdes resolving latest get it again.",
+)
 @registry_options
 @options.text_or_json
 def register_command(
@@ -56,6 +62,7 @@ def register_command(
     strategy: str,
     compatibility: str,
     jobs: int,
+    restore_latest: bool,
     registry_url: str | None,
     timeout: float,
     retries: int,
@@ -70,5 +77,13 @@ def register_command(
         connect(registry_url, timeout, retries, ca_bundle) as client,
     ):
         artifacts = plan_registration(ws, build_image(ws.root), strategy)
-        result = register(client, artifacts, group=group, compatibility=compatibility, dry_run=dry_run, jobs=jobs)
+        result = register(
+            client,
+            artifacts,
+            group=group,
+            compatibility=compatibility,
+            dry_run=dry_run,
+            jobs=jobs,
+            restore_latest=restore_latest,
+        )
     return emit_registration(result, fmt, "register")

@@ -43,12 +43,20 @@ def _option_value(options: descriptor_pb2.FileOptions | descriptor_pb2.MessageOp
         field = fields[index]
         if field.field_number == number:
             return field.data
+    # A process that imported the generated ss3.options module (the wheel, e.g. its
+    # Kafka runtime) has the extension registered: protobuf then parses the option as
+    # a known extension instead of leaving it unknown.
+    for descriptor, value in options.ListFields():
+        if descriptor.is_extension and descriptor.number == number:
+            return value
     return None
 
 
 def file_topic(fd: descriptor_pb2.FileDescriptorProto) -> str | None:
     value = _option_value(fd.options, TOPIC_OPTION_NUMBER)
-    return value.decode("utf-8") if isinstance(value, bytes) else None
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return value if isinstance(value, str) else None
 
 
 def is_event(message: descriptor_pb2.DescriptorProto) -> bool:
@@ -81,7 +89,7 @@ def _check_file_topic(image: Image, fd: descriptor_pb2.FileDescriptorProto, owne
     events = [i for i, m in enumerate(fd.message_type) if is_event(m)]
     if topic is None:
         return [
-            _at(
+            violation_at(
                 image,
                 fd,
                 [FILE_MESSAGE_TYPE, i],
@@ -94,11 +102,11 @@ def _check_file_topic(image: Image, fd: descriptor_pb2.FileDescriptorProto, owne
     found = []
     if not TOPIC_PATTERN.match(topic):
         found.append(
-            _at(image, fd, where, "SS3_EVENT_TOPIC_VALID", f'Topic "{topic}" is not a valid Kafka topic name.')
+            violation_at(image, fd, where, "SS3_EVENT_TOPIC_VALID", f'Topic "{topic}" is not a valid Kafka topic name.')
         )
     if not events:
         found.append(
-            _at(
+            violation_at(
                 image,
                 fd,
                 where,
@@ -108,7 +116,7 @@ def _check_file_topic(image: Image, fd: descriptor_pb2.FileDescriptorProto, owne
         )
     if topic in owners:
         found.append(
-            _at(
+            violation_at(
                 image,
                 fd,
                 where,
@@ -125,7 +133,7 @@ def _check_envelopes(image: Image, fd: descriptor_pb2.FileDescriptorProto) -> li
     for index, message in enumerate(fd.message_type):
         if is_event(message) and not _has_envelope(message):
             found.append(
-                _at(
+                violation_at(
                     image,
                     fd,
                     [FILE_MESSAGE_TYPE, index],
@@ -163,7 +171,7 @@ def _compare_topic(
         return []
     if new_topic is None:
         return [
-            _at(
+            violation_at(
                 current,
                 new,
                 [PACKAGE_STATEMENT],
@@ -172,7 +180,7 @@ def _compare_topic(
             )
         ]
     return [
-        _at(
+        violation_at(
             current,
             new,
             [FILE_OPTIONS, TOPIC_OPTION_NUMBER],
@@ -191,7 +199,7 @@ def _compare_event_marks(
         index = new_index.get(message.name)
         if is_event(message) and index is not None and not is_event(new.message_type[index]):
             found.append(
-                _at(
+                violation_at(
                     current,
                     new,
                     [FILE_MESSAGE_TYPE, index],
@@ -202,6 +210,8 @@ def _compare_event_marks(
     return found
 
 
-def _at(image: Image, fd: descriptor_pb2.FileDescriptorProto, path: list[int], rule: str, message: str) -> Violation:
+def violation_at(
+    image: Image, fd: descriptor_pb2.FileDescriptorProto, path: list[int], rule: str, message: str
+) -> Violation:
     line, column, end_line, end_column = location_span(fd, path)
     return Violation(image.repo_path(fd.name), line, column, rule, message, end_line, end_column)

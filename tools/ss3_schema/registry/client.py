@@ -152,6 +152,7 @@ class VersionInfo:
     artifact_id: str
     version: str
     global_id: int
+    content_id: int = 0  # the same for every version with the same content and references
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,33 @@ class RegistryClient:
         if rejection is None:
             raise self._unexpected(response, f"registering {new.artifact_id}")
         return rejection
+
+    def create_version(self, group: str, new: NewContent) -> VersionInfo | Rejection:
+        """A new version of an existing artifact, even when an older version has the same content."""
+        body = {
+            "content": {
+                "content": new.content,
+                "contentType": new.content_type,
+                "references": [ref.as_json() for ref in new.references],
+            }
+        }
+        path = f"/groups/{_seg(group)}/artifacts/{_seg(new.artifact_id)}/versions"
+        response = self._call("POST", path, json=body)
+        if response.status_code == 200:
+            return _version_info(response.json())
+        rejection = _rejection(response)
+        if rejection is None:
+            raise self._unexpected(response, f"adding a version to {new.artifact_id}")
+        return rejection
+
+    def latest_version(self, group: str, artifact_id: str) -> VersionInfo | None:
+        """The version serdes resolve as `latest` (branch=latest); None when the artifact does not exist."""
+        path = f"/groups/{_seg(group)}/artifacts/{_seg(artifact_id)}/versions/branch=latest"
+        response = self._call("GET", path)
+        if response.status_code == 404:
+            return None
+        self._expect(response, 200, f"reading the latest version of {artifact_id}")
+        return _version_info(response.json())
 
     def group_versions(self, group: str) -> list[VersionInfo]:
         """Every version in the group, oldest first (paged search, not one call per artifact)."""
@@ -352,7 +380,13 @@ def _seg(value: str) -> str:
 
 
 def _version_info(item: Mapping[str, Any]) -> VersionInfo:
-    return VersionInfo(str(item["artifactId"]), str(item["version"]), int(item["globalId"]))
+    content_id = item.get("contentId")
+    return VersionInfo(
+        str(item["artifactId"]),
+        str(item["version"]),
+        int(item["globalId"]),
+        int(content_id) if isinstance(content_id, int) else 0,
+    )
 
 
 def _rejection(response: requests.Response) -> Rejection | None:

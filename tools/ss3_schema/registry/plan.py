@@ -3,19 +3,23 @@
 Every event file becomes a PROTOBUF artifact named after its topic (the
 serdes' TopicIdStrategy `<topic>-value`, or SimpleTopicIdStrategy `<topic>`).
 What an event file imports, transitively, becomes an artifact named by its
-import path (as the Apicurio Maven plugin's autoRefs names them), except the
-well-known `google/protobuf/*` files the server has built in. Dependencies
-come first, so a dependent's references can pin the versions the server
-returned for them.
+import path (as the Apicurio Maven plugin's autoRefs names them), the
+well-known `google/protobuf/*` files included: the Apicurio Java serde
+(3.1.x) builds a schema only from what its references provide, so an
+unreferenced `google/protobuf/timestamp.proto` makes every event that
+carries the envelope unreadable. Their text is the one the pinned protoc
+(grpcio-tools) compiles against. Dependencies come first, so a dependent's
+references can pin the versions the server returned for them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from importlib import resources
 
 from google.protobuf import descriptor_pb2
 
-from ss3_schema.errors import SchemaError
+from ss3_schema.errors import SchemaError, ToolError
 from ss3_schema.gate.events import EventFile, event_files
 from ss3_schema.gate.images import Image
 
@@ -25,7 +29,7 @@ from ss3_schema.registry.artifact import PlannedArtifact as PlannedArtifact  # n
 from ss3_schema.workspace import Workspace
 
 STRATEGIES = ("topic", "simple-topic")
-BUILT_IN_PREFIX = "google/protobuf/"
+WELL_KNOWN_PREFIX = "google/protobuf/"
 
 
 def artifact_id_for(topic: str, strategy: str) -> str:
@@ -81,7 +85,7 @@ def _event_artifact_ids(image: Image, events: Mapping[str, EventFile], strategy:
 
 
 def _registered_imports(fd: descriptor_pb2.FileDescriptorProto) -> tuple[str, ...]:
-    return tuple(sorted(dep for dep in fd.dependency if not dep.startswith(BUILT_IN_PREFIX)))
+    return tuple(sorted(fd.dependency))
 
 
 def _dependency_order(roots: list[str], files: Mapping[str, descriptor_pb2.FileDescriptorProto]) -> list[str]:
@@ -103,6 +107,20 @@ def _dependency_order(roots: list[str], files: Mapping[str, descriptor_pb2.FileD
 
 
 def _read_schema(ws: Workspace, image: Image, name: str) -> str:
+    if name.startswith(WELL_KNOWN_PREFIX) and name not in image.own:
+        return well_known_schema(name)
     if name not in image.own:
         raise SchemaError(f"{name} is imported by an event file but is not in proto/; it cannot be registered")
     return (ws.proto_dir / name).read_text(encoding="utf-8")
+
+
+def well_known_schema(name: str) -> str:
+    """The text of a `google/protobuf/*` file as shipped with the pinned protoc."""
+    try:
+        source = resources.files("grpc_tools") / "_proto" / name
+    except ModuleNotFoundError:
+        hint = "pip install 'ss3-schema[toolchain]'"
+        raise ToolError(f"{name} comes with grpcio-tools, which is not installed: {hint}") from None
+    if not source.is_file():
+        raise SchemaError(f"{name} is imported by an event file but is not a file the pinned protoc ships")
+    return source.read_text(encoding="utf-8")

@@ -58,7 +58,7 @@ def predict_rejections(
         return []
     artifacts = plan_registration(ws, current, strategy, only=changed)
     # compatibility=None: the gate asks, it never changes the server's rules.
-    result = register(client, artifacts, group=group, compatibility=None, dry_run=True)
+    result = register(client, artifacts, group=group, compatibility=None, dry_run=True, guard_latest=False)
     return [_violation(current, outcome, group) for outcome in result.rejected]
 
 

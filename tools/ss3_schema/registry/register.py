@@ -17,6 +17,14 @@ existing artifact gets it before its next version is sent, so a run that was
 interrupted between creating an artifact and adding its rule still checks
 the following version.
 
+Registration also guards `latest`, which is what serdes resolve with
+find-latest: an artifact whose content is unchanged but whose latest
+version has other content (someone registered a version since, e.g. a
+producer left on auto-register) is reported `not latest` and fails the
+run. With restore_latest, a new version with the repository's content
+and references is added instead; it has the same contentId as the
+matching older version, so records written with either stay readable.
+
 Dry runs (dryRun=true) evaluate the rules and persist nothing. A version a
 dry run would create does not exist, so a dependent cannot reference it:
 servers with a VALIDITY or INTEGRITY rule reject the dangling reference.
@@ -63,6 +71,8 @@ class Action(StrEnum):
     UNCHANGED = "unchanged"
     REJECTED = "rejected"
     SKIPPED = "skipped"
+    NOT_LATEST = "not latest"
+    RESTORED = "restored"
 
 
 @dataclass(frozen=True)
@@ -89,8 +99,12 @@ class RegisterResult:
         return [o for o in self.outcomes if o.action is Action.REJECTED]
 
     @property
+    def not_latest(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.action is Action.NOT_LATEST]
+
+    @property
     def ok(self) -> bool:
-        return not self.rejected
+        return not self.rejected and not self.not_latest
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,8 @@ class _Run:
     compatibility: str | None
     dry_run: bool
     known: dict[str, _Known]
+    restore_latest: bool = False
+    guard_latest: bool = True
     artifact_ids: dict[str, str] = field(default_factory=dict)  # file -> artifact id
     pinned: dict[str, str] = field(default_factory=dict)  # file -> version dependents reference
     pending: set[str] = field(default_factory=set)  # files whose new version a dry run did not persist
@@ -143,7 +159,39 @@ class _Run:
         self.pinned[artifact.file] = answer.version
         if self.dry_run and action is not Action.UNCHANGED:
             self._mark_pending(artifact, known)
+        if action is Action.UNCHANGED and self.guard_latest:
+            return self._guard_latest(artifact, answer, rule)
         return _outcome(artifact, action, version=version, note=note, rule=rule)
+
+    def _guard_latest(self, artifact: PlannedArtifact, answer: VersionInfo, rule: str) -> Outcome:
+        """Unchanged content must also be what serdes resolving `latest` get."""
+        latest = self.client.latest_version(self.group, artifact.artifact_id)
+        if latest is None or latest.content_id == answer.content_id:
+            return _outcome(artifact, Action.UNCHANGED, version=answer.version, rule=rule)
+        if self.restore_latest and not self.dry_run:
+            return self._restore_latest(artifact, answer, latest, rule)
+        fix = (
+            "--restore-latest would make it latest again"
+            if self.restore_latest
+            else "make it latest again with `ss3-schema register --restore-latest`"
+        )
+        note = (
+            f"version {latest.version} is latest and has other content (registered since, not by this repository); "
+            f"serdes that resolve latest use it; {fix}"
+        )
+        return _outcome(artifact, Action.NOT_LATEST, version=answer.version, note=note, rule=rule)
+
+    def _restore_latest(
+        self, artifact: PlannedArtifact, answer: VersionInfo, latest: VersionInfo, rule: str
+    ) -> Outcome:
+        restored = self.client.create_version(self.group, self._content(artifact))
+        if isinstance(restored, Rejection):
+            self.blocked[artifact.file] = Action.REJECTED
+            return _outcome(artifact, Action.REJECTED, causes=restored.causes, rule=rule)
+        # Dependents reference the restored version from now on (a later run finds it first).
+        self.pinned[artifact.file] = restored.version
+        note = f"latest again: same content as version {answer.version} (version {latest.version} was latest)"
+        return _outcome(artifact, Action.RESTORED, version=restored.version, note=note, rule=rule)
 
     def _mark_pending(self, artifact: PlannedArtifact, known: _Known | None) -> None:
         """A dry run's new version does not exist: dependents reference the latest existing one."""
@@ -225,14 +273,19 @@ def register(
     compatibility: str | None = DEFAULT_COMPATIBILITY,
     dry_run: bool = False,
     jobs: int = DEFAULT_JOBS,
+    restore_latest: bool = False,
+    guard_latest: bool = True,
 ) -> RegisterResult:
     """Register `artifacts` (dependencies first) in `group`; rule violations are outcomes, not errors.
 
     Artifacts whose imports are all done are sent `jobs` at a time; the
-    outcomes are reported in the order of `artifacts`.
+    outcomes are reported in the order of `artifacts`. An unchanged artifact
+    whose latest version has other content is `not latest`, or, with
+    `restore_latest`, gets a new version with its content (`restored`);
+    `guard_latest=False` skips that check (the PR gate asks only about rules).
     """
     known = _known_versions(client.group_versions(group)) if artifacts else {}
-    run = _Run(client, group, compatibility, dry_run, known)
+    run = _Run(client, group, compatibility, dry_run, known, restore_latest, guard_latest)
     outcomes: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="ss3-register") as pool:
         for wave in _waves(artifacts):

@@ -309,9 +309,14 @@ def register_event_schemas(ws: Workspace, target: RegistryTarget | None) -> Done
         return Done("planned", f"registry not configured: would register {_describe_plan(artifacts)}")
     with connect(connection_from_env(target.url, os.environ)) as client:
         result = register(client, artifacts, group=target.group)
-    if not result.ok:
+    if result.rejected:
         rejected = ", ".join(outcome.artifact_id for outcome in result.rejected)
         raise RegistrationRejected(f"the registry's rules rejected {rejected}; see `ss3-schema register --dry-run`")
+    if result.not_latest:
+        shadowed = ", ".join(outcome.artifact_id for outcome in result.not_latest)
+        raise RegistrationRejected(
+            f"a version registered since is latest for {shadowed}; see `ss3-schema register --restore-latest`"
+        )
     return Done("registered", registration_summary(result, "register"))
 
 

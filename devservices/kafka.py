@@ -1,0 +1,279 @@
+"""Run a throw-away single-node Kafka broker (KRaft) on 127.0.0.1 for local work and tests.
+
+The broker is Apache Kafka's own ``kafka.Kafka`` main class from the Maven
+Central jars (``org.apache.kafka:kafka_2.13:<version>`` and its runtime
+dependencies, resolved once into ``.cache/kafka/<version>/lib``), run with
+the default JDK (17 is enough). One process is broker and controller; the
+storage is formatted fresh on every start, so nothing survives a restart.
+
+CLI::
+
+    python -m devservices.kafka up [--port N] [--state-dir DIR]
+    python -m devservices.kafka status [--state-dir DIR]
+    python -m devservices.kafka down [--state-dir DIR]
+
+``up`` prints the bootstrap address (``127.0.0.1:PORT``) on stdout. Every
+command exits 0 on success and 2 on failure, with a one-line reason on stderr
+(a failed start adds the last lines of the broker log). Default state
+directory: ``.cache/kafka/run`` (``state.json``, ``kafka.log``,
+``server.properties``, ``data/``).
+
+Environment: ``KAFKA_VERSION`` (default below) selects the broker version,
+``SS3_CACHE_DIR`` (default ``<repo>/.cache``) the download cache root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from devservices.common import (
+    HOST,
+    DevServiceError,
+    ServerHandle,
+    cache_root,
+    dispatch,
+    free_port,
+    launch,
+    port_answers,
+    port_is_free,
+    refuse_if_running,
+    rss_kib,
+    running_state,
+    service_parser,
+    stop_recorded,
+    wait_until,
+    write_state,
+)
+from devservices.jvm import find_java, maven_classpath
+
+DEFAULT_VERSION = "4.1.2"
+MIN_JAVA_MAJOR = 17
+# Kafka's jars leave the slf4j binding open and metrics-core would pull
+# slf4j 1.7; slf4j 2 plus Log4j's provider lets the broker log its state.
+LOGGING_PINS = ("org.slf4j:slf4j-api:2.0.17",)
+LOG4J_VERSION = "2.25.3"
+PROCESS_MARKER = "kafka.Kafka"
+LOG_FILE = "kafka.log"
+START_TIMEOUT_S = 90.0
+STOP_TIMEOUT_S = 20.0
+STARTED_LINE = "Kafka Server started"
+JVM_OPTIONS = ("-Xmx512m", "-XX:+UseSerialGC")
+LOG4J_CONFIG = """\
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = OUT
+appender.out.type = Console
+appender.out.name = OUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+"""
+
+
+def kafka_version() -> str:
+    return os.environ.get("KAFKA_VERSION") or DEFAULT_VERSION
+
+
+def default_state_dir() -> Path:
+    return cache_root() / "kafka" / "run"
+
+
+def ensure_classpath(version: str | None = None) -> Path:
+    """The directory of the broker's jars, resolved with Maven on first use."""
+    version = version or kafka_version()
+    return maven_classpath(
+        [f"org.apache.kafka:kafka_2.13:{version}", f"org.apache.logging.log4j:log4j-slf4j2-impl:{LOG4J_VERSION}"],
+        LOGGING_PINS,
+        cache_root() / "kafka" / version / "lib",
+    )
+
+
+def broker_properties(port: int, controller_port: int, data_dir: Path) -> dict[str, str]:
+    """One node that is broker and controller, loopback only, every internal topic with one replica."""
+    return {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.voters": f"1@{HOST}:{controller_port}",
+        "listeners": f"PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://{HOST}:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "log.dirs": str(data_dir),
+        "num.partitions": "1",
+        "auto.create.topics.enable": "true",
+        "offsets.topic.replication.factor": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "group.initial.rebalance.delay.ms": "0",
+    }
+
+
+@dataclass
+class RunningKafka(ServerHandle):
+    """A started broker. ``stop()`` is idempotent."""
+
+    marker: ClassVar[str] = PROCESS_MARKER
+    stop_timeout: ClassVar[float] = STOP_TIMEOUT_S
+    bootstrap: str
+    pid: int
+    port: int
+    controller_port: int
+    state_dir: Path
+    version: str
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def log_path(self) -> Path:
+        return self.state_dir / LOG_FILE
+
+
+def start_kafka(
+    port: int = 0,
+    *,
+    state_dir: Path | str | None = None,
+    version: str | None = None,
+    timeout: float = START_TIMEOUT_S,
+) -> RunningKafka:
+    """Start a broker and block until it serves, or raise DevServiceError.
+
+    ``port=0`` picks a free port; ``state_dir`` defaults to a fresh temporary
+    directory, so concurrent brokers never collide.
+    """
+    version = version or kafka_version()
+    directory = Path(state_dir).resolve() if state_dir else Path(tempfile.mkdtemp(prefix="ss3-kafka-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    refuse_if_running(directory, PROCESS_MARKER, "Kafka broker")
+    java = find_java(MIN_JAVA_MAJOR)
+    classpath = ensure_classpath(version)
+    if port and not port_is_free(port):
+        raise DevServiceError(f"port {port} on {HOST} is already in use")
+    broker_port = port or free_port()
+    controller_port = free_port()
+    config = _write_config(directory, broker_properties(broker_port, controller_port, directory / "data"))
+    command = _java_command(java, classpath, directory)
+    _format_storage(command, config)
+    process = launch([*command, "kafka.Kafka", str(config)], cwd=directory, log_path=directory / LOG_FILE)
+    kafka = RunningKafka(
+        f"{HOST}:{broker_port}", process.pid, broker_port, controller_port, directory, version, process
+    )
+    try:
+        wait_until(lambda: _started(kafka), process, timeout=timeout, what="Kafka broker", log_path=kafka.log_path)
+        _write_state(kafka, java)
+    except BaseException:
+        # Also on Ctrl-C: the broker runs in its own session and would
+        # otherwise outlive us unrecorded.
+        kafka.stop()
+        raise
+    return kafka
+
+
+def _java_command(java: Path, classpath: Path, state_dir: Path) -> list[str]:
+    log4j = state_dir / "log4j2.properties"
+    log4j.write_text(LOG4J_CONFIG, encoding="utf-8")
+    return [str(java), *JVM_OPTIONS, f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{classpath}/*"]
+
+
+def _write_config(state_dir: Path, props: Mapping[str, str]) -> Path:
+    data_dir = Path(props["log.dirs"])
+    if data_dir.exists():
+        shutil.rmtree(data_dir)  # a fresh cluster on every start
+    path = state_dir / "server.properties"
+    path.write_text("".join(f"{key}={value}\n" for key, value in props.items()), encoding="utf-8")
+    return path
+
+
+def _format_storage(command: list[str], config: Path) -> None:
+    """KRaft needs its metadata log formatted with a cluster id before the first start."""
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    result = subprocess.run(
+        [*command, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
+        raise DevServiceError(f"formatting the Kafka storage failed: {lines[-1] if lines else result.returncode}")
+
+
+def _started(kafka: RunningKafka) -> bool:
+    try:
+        logged = STARTED_LINE in kafka.log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return logged and port_answers(kafka.port)
+
+
+def _write_state(kafka: RunningKafka, java: Path) -> None:
+    write_state(
+        kafka.state_dir,
+        {
+            "pid": kafka.pid,
+            "url": kafka.bootstrap,
+            "port": kafka.port,
+            "controller_port": kafka.controller_port,
+            "version": kafka.version,
+            "java": str(java),
+            "log": str(kafka.log_path),
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        },
+    )
+
+
+def stop_kafka(state_dir: Path) -> bool:
+    """Stop the broker recorded in ``state_dir``; False if none was running."""
+    return stop_recorded(state_dir, PROCESS_MARKER, "Kafka broker", STOP_TIMEOUT_S)
+
+
+# --------------------------------------------------------------------------
+# CLI
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser, up = service_parser(
+        "Local Kafka broker (KRaft) for ss3-protos.", ".cache/kafka/run", "start a broker and print its address"
+    )
+    up.add_argument("--port", type=int, default=0, help="broker port (0 = pick a free port)")
+    up.add_argument("--timeout", type=float, default=START_TIMEOUT_S, help="start-up timeout (s)")
+    return parser
+
+
+def _cmd_status(state_dir: Path) -> int:
+    state = running_state(state_dir, PROCESS_MARKER, "Kafka broker")
+    pid, port = state["pid"], state.get("port")
+    serving = isinstance(port, int) and port_answers(port)
+    rss = rss_kib(pid) if isinstance(pid, int) else None
+    memory = f"{rss // 1024} MiB" if rss else "unknown"
+    health = "serving" if serving else "NOT serving"
+    print(f"{state.get('url')} pid={pid} version={state.get('version')} {health} rss={memory}")
+    return 0 if serving else 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    state_dir: Path = args.state_dir or default_state_dir()
+    return dispatch(
+        "kafka",
+        args.command,
+        up=lambda: start_kafka(args.port, state_dir=state_dir, timeout=args.timeout).bootstrap,
+        status=lambda: _cmd_status(state_dir),
+        down=lambda: stop_kafka(state_dir),
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Fixtures of the interop tests: the built Java harness and a registry filled by `ss3-schema register` alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from devservices.common import DevServiceError
+from devservices.kafka import RunningKafka
+from tests.helpers import REPO_ROOT, run_cli, server_unavailable
+from tests.integration.registry_fixture import env_for
+from tests.interop.harness import JavaHarness, build_harness
+
+SERIALIZER = "io.apicurio.registry.serde.protobuf.ProtobufKafkaSerializer"
+DESERIALIZER = "io.apicurio.registry.serde.protobuf.ProtobufKafkaDeserializer"
+
+
+@pytest.fixture(scope="session")
+def java_harness() -> JavaHarness:
+    try:
+        return build_harness()
+    except DevServiceError as error:
+        server_unavailable(f"the Java interop harness could not be built: {error}")
+
+
+@pytest.fixture(scope="session")
+def registered(registry: Any) -> Any:
+    """The session registry after `ss3-schema register` of this checkout into group `default`.
+
+    `default` is where the serdes look without further settings; the other
+    registry tests use groups of their own.
+    """
+    proc = run_cli("register", cwd=REPO_ROOT, env=env_for(registry))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return registry
+
+
+def java_producer(broker: RunningKafka, registry: Any, *, headers: bool = False) -> dict[str, str]:
+    """A service's producer: registry URL and credentials, never registers, resolves `latest`."""
+    config = {
+        "bootstrap.servers": broker.bootstrap,
+        "key.serializer": "org.apache.kafka.common.serialization.StringSerializer",
+        "value.serializer": SERIALIZER,
+        **_registry_settings(registry),
+        "apicurio.registry.auto-register": "false",
+        "apicurio.registry.find-latest": "true",
+    }
+    if headers:
+        config["apicurio.registry.headers.enabled"] = "true"
+    return config
+
+
+def java_consumer(broker: RunningKafka, registry: Any, *, headers: bool = False) -> dict[str, str]:
+    """A service's consumer: the deserializer's defaults plus derive.class (generated classes)."""
+    config = {
+        "bootstrap.servers": broker.bootstrap,
+        "key.deserializer": "org.apache.kafka.common.serialization.StringDeserializer",
+        "value.deserializer": DESERIALIZER,
+        **_registry_settings(registry),
+        "apicurio.protobuf.derive.class": "true",
+    }
+    if headers:
+        config["apicurio.registry.headers.enabled"] = "true"
+    return config
+
+
+def _registry_settings(registry: Any) -> dict[str, str]:
+    user, password = registry.auth
+    return {
+        "apicurio.registry.url": f"{registry.url}/apis/registry/v3",
+        "apicurio.registry.auth.username": user,
+        "apicurio.registry.auth.password": password,
+    }

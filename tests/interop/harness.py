@@ -1,0 +1,214 @@
+"""The Java side of the interop tests: build the Maven projects once, run them per step.
+
+tests/interop/java compiles the repository's proto/ tree with protoc from Maven
+Central and a small main class against Apicurio's Kafka Protobuf serde;
+tests/interop/quarkus is a Quarkus service built as docs/kafka-clients.md says.
+Builds are cached in ``.cache/interop-java/<digest>`` and
+``.cache/interop-quarkus/<digest>``, keyed by the pom, the sources and every
+.proto file, so only a change to one of them rebuilds.
+
+Each run is one JVM: ``produce`` / ``consume`` use the serde exactly as a
+service configures it (the properties are passed through untouched);
+``produce-raw`` / ``consume-raw`` move bytes and headers unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from devservices.common import DevServiceError, ensure_cache_root
+from devservices.jvm import find_java, run_maven
+from tests.helpers import REPO_ROOT
+
+PROJECT = REPO_ROOT / "tests" / "interop" / "java"
+MAIN_CLASS = "com.shopstar3.interop.Harness"
+MAIN_CLASS_FILE = Path("classes") / "com" / "shopstar3" / "interop" / "Harness.class"
+QUARKUS_PROJECT = REPO_ROOT / "tests" / "interop" / "quarkus"
+QUARKUS_RUNNER = Path("quarkus-app") / "quarkus-run.jar"
+MIN_JAVA_MAJOR = 17  # what the serde and kafka-clients need
+RUN_TIMEOUT_S = 180
+# The serde and the Kafka clients log through slf4j-simple; warnings and errors are enough.
+JVM_OPTIONS = (
+    "-Xmx256m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+)
+
+Headers = list[tuple[str, bytes]]
+
+
+class HarnessFailed(AssertionError):
+    """A Java step exited non-zero; the message carries its exception lines."""
+
+
+@dataclass(frozen=True)
+class Produced:
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Consumed:
+    topic: str
+    partition: int
+    offset: int
+    java_class: str | None  # the class the deserializer returned (None for raw reads)
+    payload: bytes  # the message bytes (serde) or the record value (raw)
+    headers: Headers
+
+
+@dataclass(frozen=True)
+class JavaHarness:
+    java: Path
+    build: Path
+    build_seconds: float  # 0 when the cache was warm
+
+    def produce(self, config: Mapping[str, str], rows: Iterable[tuple[str, str, bytes]]) -> list[Produced]:
+        """Send (topic, Java class, protobuf bytes) through the serde; where each record landed."""
+        lines = self._run("produce", config, ([topic, cls, _b64(data)] for topic, cls, data in rows))
+        return [Produced(t, int(p), int(o)) for t, p, o in lines]
+
+    def produce_raw(self, config: Mapping[str, str], rows: Iterable[tuple[str, bytes, Headers]]) -> list[Produced]:
+        """Send (topic, value, headers) as they are."""
+        encoded = ([topic, _b64(value), _headers_text(headers)] for topic, value, headers in rows)
+        return [Produced(t, int(p), int(o)) for t, p, o in self._run("produce-raw", config, encoded)]
+
+    def consume(self, config: Mapping[str, str], records: Sequence[Produced]) -> dict[Produced, Consumed]:
+        """Read exactly `records` back through the deserializer."""
+        consumed = (_consumed(line) for line in self._run("consume", config, _reads(records)))
+        return {Produced(c.topic, c.partition, c.offset): c for c in consumed}
+
+    def consume_raw(self, config: Mapping[str, str], records: Sequence[Produced]) -> dict[Produced, Consumed]:
+        """Read exactly `records` back as bytes and headers."""
+        consumed = (_consumed(line) for line in self._run("consume-raw", config, _reads(records)))
+        return {Produced(c.topic, c.partition, c.offset): c for c in consumed}
+
+    def _run(self, command: str, config: Mapping[str, str], rows: Iterable[Sequence[str]]) -> list[list[str]]:
+        with tempfile.TemporaryDirectory(prefix="ss3-harness-") as tmp:
+            config_file = Path(tmp) / "client.properties"
+            # The file holds the registry password: readable by this user only.
+            fd = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.writelines(f"{key}={value}\n" for key, value in config.items())
+            rows_file = Path(tmp) / "rows.tsv"
+            rows_file.write_text("".join("\t".join(row) + "\n" for row in rows), encoding="utf-8")
+            classpath = f"{self.build / 'classes'}{os.pathsep}{self.build / 'lib'}/*"
+            argv = [str(self.java), *JVM_OPTIONS, "-cp", classpath, MAIN_CLASS, command, str(config_file)]
+            proc = subprocess.run(
+                [*argv, str(rows_file)], capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False
+            )
+        if proc.returncode != 0:
+            raise HarnessFailed(f"java {command} exited {proc.returncode}:\n{_exception_lines(proc.stderr)}")
+        return [line.split("\t") for line in proc.stdout.splitlines() if line]
+
+
+def build_harness() -> JavaHarness:
+    """The built harness, from the cache when its sources are unchanged."""
+    java = find_java(MIN_JAVA_MAJOR)
+    target, seconds = cached_build(PROJECT, "interop-java", MAIN_CLASS_FILE, "compile")
+    return JavaHarness(java, target, seconds)
+
+
+def build_quarkus_service() -> Path:
+    """The runner jar of the Quarkus service, from the cache when its sources are unchanged."""
+    target, _ = cached_build(QUARKUS_PROJECT, "interop-quarkus", QUARKUS_RUNNER, "package")
+    return target / QUARKUS_RUNNER
+
+
+def cached_build(project: Path, cache_name: str, product: Path, goal: str) -> tuple[Path, float]:
+    """Build `project` with Maven into .cache/<cache_name>/<digest> unless there; (directory, seconds spent)."""
+    root = ensure_cache_root() / cache_name
+    target = root / source_digest(project)
+    if (target / product).is_file():
+        return target, 0.0
+    started = time.monotonic()
+    _build_into(project, target, product, goal)
+    _drop_other_builds(root, keep=target)
+    return target, time.monotonic() - started
+
+
+def source_digest(project: Path) -> str:
+    """What a build depends on: the project's pom and sources, and every .proto file."""
+    digest = hashlib.sha256()
+    sources = [project / "pom.xml", *sorted(p for p in (project / "src").rglob("*") if p.is_file())]
+    protos = sorted((REPO_ROOT / "proto").rglob("*.proto"))
+    for path in [*sources, *protos]:
+        digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _build_into(project: Path, target: Path, product: Path, goal: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Build next to the target, then rename: an interrupted build never looks complete.
+    with tempfile.TemporaryDirectory(prefix=f".{target.name}.", dir=target.parent) as tmp:
+        staged = Path(tmp) / "build"
+        run_maven(
+            [
+                "-f",
+                str(project / "pom.xml"),
+                f"-Dss3.proto.dir={REPO_ROOT / 'proto'}",
+                f"-Dss3.build.dir={staged}",
+                "-DskipTests",
+                goal,
+            ]
+        )
+        if not (staged / product).is_file():
+            raise DevServiceError(f"the Maven build of {project.name} produced no {product}")
+        try:
+            staged.rename(target)
+        except OSError:
+            # A concurrent run built the same sources; its copy is as good as ours.
+            if not (target / product).is_file():
+                raise
+
+
+def _drop_other_builds(root: Path, *, keep: Path) -> None:
+    for entry in root.iterdir():
+        if entry != keep and entry.is_dir() and not entry.name.startswith("."):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _headers_text(headers: Headers) -> str:
+    return ",".join(f"{name}={_b64(value)}" for name, value in headers)
+
+
+def _parse_headers(text: str) -> Headers:
+    pairs = (item.split("=", 1) for item in text.split(",") if item)
+    return [(name, base64.b64decode(value)) for name, value in pairs]
+
+
+def _reads(records: Sequence[Produced]) -> list[list[str]]:
+    """(topic, partition, first offset, count) per partition, for records written one after another."""
+    spans: dict[tuple[str, int], list[int]] = {}
+    for record in records:
+        spans.setdefault((record.topic, record.partition), []).append(record.offset)
+    return [[topic, str(p), str(min(offsets)), str(len(offsets))] for (topic, p), offsets in sorted(spans.items())]
+
+
+def _consumed(line: list[str]) -> Consumed:
+    """A consume line: topic, partition, offset, [class,] base64 payload, headers."""
+    topic, partition, offset, *rest = line
+    java_class = rest.pop(0) if len(rest) == 3 else None
+    data, headers = rest
+    return Consumed(topic, int(partition), int(offset), java_class, base64.b64decode(data), _parse_headers(headers))
+
+
+def _exception_lines(stderr: str) -> str:
+    """The exception and its causes, without stack frames or start-up chatter."""
+    keep = [line for line in stderr.splitlines() if line.strip() and not line.lstrip().startswith(("at ", "..."))]
+    return "\n".join(keep[-20:])

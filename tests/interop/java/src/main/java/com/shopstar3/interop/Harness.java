@@ -1,0 +1,194 @@
+package com.shopstar3.interop;
+
+import com.google.protobuf.Message;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Produces and consumes records the way a Java service does, driven by tab-separated files.
+ *
+ * <p>The client configuration (Kafka and Apicurio serde properties) comes from a properties file
+ * exactly as a service would set it; the harness adds nothing to it but the byte-array
+ * (de)serializers of the raw commands.
+ *
+ * <pre>
+ * produce     CONFIG RECORDS   RECORDS: topic, Java class, base64 protobuf payload
+ * produce-raw CONFIG RECORDS   RECORDS: topic, base64 value, headers (name=base64,...)
+ * consume     CONFIG READS     READS: topic, partition, first offset, count
+ * consume-raw CONFIG READS
+ * </pre>
+ *
+ * <p>Produce commands print "topic partition offset" per record; consume commands print
+ * "topic partition offset class base64(payload) headers" (consume) or "topic partition offset
+ * base64(value) headers" (consume-raw). A failure prints the exception and exits 1.
+ */
+public final class Harness {
+  private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
+  private static final Base64.Encoder B64 = Base64.getEncoder();
+  private static final Base64.Decoder UNB64 = Base64.getDecoder();
+
+  private Harness() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length != 3) {
+      System.err.println("usage: Harness produce|produce-raw|consume|consume-raw CONFIG FILE");
+      System.exit(2);
+    }
+    Properties config = load(Path.of(args[1]));
+    List<String[]> rows = rows(Path.of(args[2]));
+    PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    try {
+      switch (args[0]) {
+        case "produce" -> produce(config, rows, out);
+        case "produce-raw" -> produceRaw(config, rows, out);
+        case "consume" -> consume(config, rows, out, false);
+        case "consume-raw" -> consume(config, rows, out, true);
+        default -> {
+          System.err.println("unknown command " + args[0]);
+          System.exit(2);
+        }
+      }
+    } catch (Exception error) {
+      error.printStackTrace();
+      System.exit(1);
+    }
+    System.exit(0);
+  }
+
+  private static Properties load(Path path) throws IOException {
+    Properties properties = new Properties();
+    try (InputStream in = new FileInputStream(path.toFile())) {
+      properties.load(in);
+    }
+    return properties;
+  }
+
+  private static List<String[]> rows(Path path) throws IOException {
+    List<String[]> rows = new ArrayList<>();
+    for (String line : Files.readAllLines(path, StandardCharsets.UTF_8)) {
+      if (!line.isBlank()) {
+        rows.add(line.split("\t", -1));
+      }
+    }
+    return rows;
+  }
+
+  private static void produce(Properties config, List<String[]> rows, PrintStream out) throws Exception {
+    try (KafkaProducer<String, Message> producer = new KafkaProducer<>(config)) {
+      for (String[] row : rows) {
+        Message event = parse(row[1], UNB64.decode(row[2]));
+        RecordMetadata sent = producer.send(new ProducerRecord<>(row[0], event)).get();
+        out.println(String.join("\t", sent.topic(), "" + sent.partition(), "" + sent.offset()));
+      }
+    }
+  }
+
+  /** The generated class named by the row, filled from the protobuf bytes Python wrote. */
+  private static Message parse(String className, byte[] payload) throws Exception {
+    Class<?> type = Class.forName(className);
+    return (Message) type.getMethod("parseFrom", byte[].class).invoke(null, (Object) payload);
+  }
+
+  private static void produceRaw(Properties config, List<String[]> rows, PrintStream out) throws Exception {
+    config.put("key.serializer", ByteArraySerializer.class.getName());
+    config.put("value.serializer", ByteArraySerializer.class.getName());
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config)) {
+      for (String[] row : rows) {
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(row[0], UNB64.decode(row[1]));
+        for (Map.Entry<String, byte[]> header : headers(row.length > 2 ? row[2] : "").entrySet()) {
+          record.headers().add(new RecordHeader(header.getKey(), header.getValue()));
+        }
+        RecordMetadata sent = producer.send(record).get();
+        out.println(String.join("\t", sent.topic(), "" + sent.partition(), "" + sent.offset()));
+      }
+    }
+  }
+
+  private static Map<String, byte[]> headers(String text) {
+    Map<String, byte[]> headers = new HashMap<>();
+    for (String item : text.split(",")) {
+      if (!item.isEmpty()) {
+        int at = item.indexOf('=');
+        headers.put(item.substring(0, at), UNB64.decode(item.substring(at + 1)));
+      }
+    }
+    return headers;
+  }
+
+  private static void consume(Properties config, List<String[]> reads, PrintStream out, boolean raw) {
+    if (raw) {
+      config.put("key.deserializer", ByteArrayDeserializer.class.getName());
+      config.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    }
+    Map<TopicPartition, Long> remaining = new HashMap<>();
+    Map<TopicPartition, Long> first = new HashMap<>();
+    for (String[] read : reads) {
+      TopicPartition partition = new TopicPartition(read[0], Integer.parseInt(read[1]));
+      first.put(partition, Long.parseLong(read[2]));
+      remaining.put(partition, Long.parseLong(read[3]));
+    }
+    try (KafkaConsumer<Object, Object> consumer = new KafkaConsumer<>(config)) {
+      // Explicit assignment: no consumer-group rebalance to wait for.
+      consumer.assign(first.keySet());
+      first.forEach(consumer::seek);
+      Instant deadline = Instant.now().plus(READ_TIMEOUT);
+      while (remaining.values().stream().anyMatch(n -> n > 0)) {
+        if (Instant.now().isAfter(deadline)) {
+          throw new IllegalStateException("records still missing after " + READ_TIMEOUT + ": " + remaining);
+        }
+        for (ConsumerRecord<Object, Object> record : consumer.poll(Duration.ofMillis(500))) {
+          TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+          long left = remaining.getOrDefault(partition, 0L);
+          if (left <= 0) {
+            continue;
+          }
+          remaining.put(partition, left - 1);
+          out.println(line(record, raw));
+        }
+      }
+    }
+  }
+
+  private static String line(ConsumerRecord<Object, Object> record, boolean raw) {
+    List<String> fields = new ArrayList<>();
+    fields.add(record.topic());
+    fields.add("" + record.partition());
+    fields.add("" + record.offset());
+    if (raw) {
+      fields.add(B64.encodeToString((byte[]) record.value()));
+    } else {
+      Message value = (Message) record.value();
+      fields.add(value.getClass().getName());
+      fields.add(B64.encodeToString(value.toByteArray()));
+    }
+    List<String> headers = new ArrayList<>();
+    for (Header header : record.headers()) {
+      headers.add(header.key() + "=" + B64.encodeToString(header.value()));
+    }
+    fields.add(String.join(",", headers));
+    return String.join("\t", fields);
+  }
+}

@@ -1,0 +1,166 @@
+"""Rules that keep the schemas usable by JVM services and Apicurio's Java Kafka serde.
+
+* `SS3_JAVA_OPTIONS`: every file sets `java_multiple_files = true`,
+  `java_outer_classname = "<FileName>Proto"` and `java_package =
+  "com.shopstar3.<package>"`. The serde's `apicurio.protobuf.derive.class`
+  finds the generated class of a record from these options; they are part of
+  every generated class name, so they are decided once and never change.
+* `SS3_FIELD_TYPE_FULL_NAME`: in event files and the files they import (what
+  registration puts in the registry), a field whose type is declared in another
+  file names it by its full name (`ss3.orders.v1.Order`, not `Order`). The
+  serializer's default validation compares the registered text with the
+  descriptor of the generated class and refuses a short name of a type from
+  another file (`Field type changed … before: Order, after .ss3.orders.v1.Order`),
+  so no event that carries such a field could be produced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from google.protobuf import descriptor_pb2
+
+from ss3_schema.gate.events import event_files, violation_at
+from ss3_schema.gate.images import FILE_MESSAGE_TYPE, FILE_OPTIONS, Image
+from ss3_schema.report import Violation
+
+JAVA_PACKAGE_PREFIX = "com.shopstar3."
+PACKAGE_STATEMENT = 2
+MESSAGE_FIELD = 2
+MESSAGE_NESTED_TYPE = 3
+FIELD_TYPE_NAME = 6
+# FileOptions field numbers.
+JAVA_PACKAGE = 1
+JAVA_OUTER_CLASSNAME = 8
+JAVA_MULTIPLE_FILES = 10
+
+
+def check_jvm_rules(image: Image) -> list[Violation]:
+    """Java options on every file; full type names in event files and what they import."""
+    declared_in = _declaring_files(image)
+    registered = _event_closure(image)
+    violations: list[Violation] = []
+    for fd in sorted(image.own_files(), key=lambda f: f.name):
+        violations += _check_java_options(image, fd)
+        if fd.name in registered:
+            violations += _check_field_type_names(image, fd, declared_in)
+    return violations
+
+
+def _event_closure(image: Image) -> set[str]:
+    """Event files and every own file they import, transitively: what registration puts in the registry."""
+    files = {fd.name: fd for fd in image.own_files()}
+    todo = [event.name for event in event_files(image)]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in files:
+            continue
+        seen.add(name)
+        todo += list(files[name].dependency)
+    return seen
+
+
+def expected_java_options(fd: descriptor_pb2.FileDescriptorProto) -> dict[str, object]:
+    stem = fd.name.rsplit("/", 1)[-1].removesuffix(".proto")
+    outer = "".join(part[:1].upper() + part[1:] for part in stem.split("_")) + "Proto"
+    return {
+        "java_multiple_files": True,
+        "java_outer_classname": outer,
+        "java_package": JAVA_PACKAGE_PREFIX + fd.package,
+    }
+
+
+def _check_java_options(image: Image, fd: descriptor_pb2.FileDescriptorProto) -> list[Violation]:
+    numbers = {"java_package": JAVA_PACKAGE, "java_outer_classname": JAVA_OUTER_CLASSNAME}
+    numbers["java_multiple_files"] = JAVA_MULTIPLE_FILES
+    found = []
+    present = {option.name: value for option, value in fd.options.ListFields()}
+    for name, expected in expected_java_options(fd).items():
+        actual = present.get(name)
+        if actual == expected:
+            continue
+        written = _proto_literal(expected)
+        path = [FILE_OPTIONS, numbers[name]] if actual is not None else [PACKAGE_STATEMENT]
+        problem = "is missing" if actual is None else f"is {_proto_literal(actual)}"
+        found.append(
+            violation_at(
+                image,
+                fd,
+                path,
+                "SS3_JAVA_OPTIONS",
+                f"option {name} {problem}; every file sets `option {name} = {written};` so JVM services "
+                "(and the Apicurio serde's derive.class) find one generated class per message.",
+            )
+        )
+    return found
+
+
+def _check_field_type_names(
+    image: Image, fd: descriptor_pb2.FileDescriptorProto, declared_in: dict[str, str]
+) -> list[Violation]:
+    found = []
+    for path, field in _fields(fd.message_type, [FILE_MESSAGE_TYPE]):
+        if not field.type_name or declared_in.get(field.type_name, fd.name) == fd.name:
+            continue
+        full_name = field.type_name.removeprefix(".")
+        written = _written_length(fd, [*path, FIELD_TYPE_NAME])
+        if written is None or written in (len(full_name), len(full_name) + 1):
+            continue
+        found.append(
+            violation_at(
+                image,
+                fd,
+                [*path, FIELD_TYPE_NAME],
+                "SS3_FIELD_TYPE_FULL_NAME",
+                f'Field "{field.name}" names {full_name} (declared in {declared_in[field.type_name]}) by a '
+                f"shorter name; write `{full_name}`: the Apicurio Java serializer compares the registered text "
+                "with the generated class and refuses short names of types from other files.",
+            )
+        )
+    return found
+
+
+def _fields(
+    messages: Iterable[descriptor_pb2.DescriptorProto], prefix: list[int]
+) -> Iterator[tuple[list[int], descriptor_pb2.FieldDescriptorProto]]:
+    """Every field of every (nested) message with its SourceCodeInfo path."""
+    for index, message in enumerate(messages):
+        path = [*prefix, index]
+        for field_index, field in enumerate(message.field):
+            yield [*path, MESSAGE_FIELD, field_index], field
+        yield from _fields(message.nested_type, [*path, MESSAGE_NESTED_TYPE])
+
+
+def _declaring_files(image: Image) -> dict[str, str]:
+    """Fully qualified type name (with leading dot) -> the file that declares it."""
+    declared: dict[str, str] = {}
+    for fd in image.files:
+        prefix = f".{fd.package}" if fd.package else ""
+        for enum in fd.enum_type:
+            declared[f"{prefix}.{enum.name}"] = fd.name
+        for name in _message_names(fd.message_type, prefix):
+            declared[name] = fd.name
+    return declared
+
+
+def _message_names(messages: Iterable[descriptor_pb2.DescriptorProto], prefix: str) -> Iterator[str]:
+    for message in messages:
+        name = f"{prefix}.{message.name}"
+        yield name
+        yield from (f"{name}.{enum.name}" for enum in message.enum_type)
+        yield from _message_names(message.nested_type, name)
+
+
+def _written_length(fd: descriptor_pb2.FileDescriptorProto, path: list[int]) -> int | None:
+    """How many characters the source used for the element at `path` (None without source info)."""
+    for location in fd.source_code_info.location:
+        if list(location.path) == path and len(location.span) == 3:
+            return int(location.span[2] - location.span[1])
+    return None
+
+
+def _proto_literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f'"{value}"'
