@@ -33,7 +33,10 @@ CHECK_SCRIPT = Path(runtime_check.__file__)
 
 CONSUMER = """
 import grpc
+from google.protobuf.message import Message
+from ss3 import topics
 from ss3.common.v1 import event_metadata_pb2
+from ss3.kafka import Deserializer, Framing, Registry, Serializer
 from ss3.orders.v1 import order_events_pb2, order_service_pb2, order_service_pb2_grpc
 
 
@@ -73,6 +76,12 @@ class Orders(order_service_pb2_grpc.OrderServiceServicer):
 
 def serve(server: grpc.Server) -> None:
     order_service_pb2_grpc.add_OrderServiceServicer_to_server(Orders(), server)
+
+
+def produce_and_read(registry: Registry, event: order_events_pb2.OrderPlaced) -> Message | None:
+    topic = topics.SS3_ORDERS_ORDER_EVENTS_V1
+    record = Serializer(registry, framing={topic: Framing.HEADERS}).serialize(topic, event)
+    return Deserializer(registry).deserialize(topic, record.value, record.headers)
 """
 # Each line must be reported by mypy, on every runtime's stubs.
 MISTAKES = {
