@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from ss3_schema.errors import ConfigError, PublishConflict, PublishError
+from ss3_schema.redact import display_url
 from ss3_schema.release.publish import (
     Credentials,
     DirectoryIndex,
@@ -24,7 +25,6 @@ from ss3_schema.release.publish import (
     open_index,
     publish,
     read_distribution,
-    safe_url,
 )
 from ss3_schema.release.simple_index import parse_project_page
 
@@ -264,7 +264,7 @@ def test_simple_index_is_derived_from_the_upload_url(upload: str, simple: str) -
 
 
 def test_urls_are_printed_without_credentials() -> None:
-    assert safe_url(f"https://ci:{SECRET}@repo.example/simple/") == "https://repo.example/simple/"
+    assert display_url(f"https://ci:{SECRET}@repo.example/simple/") == "https://repo.example/simple"
     assert SECRET not in repr(Credentials("ci", SECRET))
 
 

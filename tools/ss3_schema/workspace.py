@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ss3_schema import validate
 from ss3_schema.errors import ConfigError
 
 PROTO_DIR = "proto"
@@ -61,11 +62,15 @@ def find_workspace(start: Path | None = None) -> Workspace:
 
 
 def read_version(ws: Workspace) -> str:
-    """The release version declared in the VERSION file."""
+    """The release version declared in the VERSION file: MAJOR.MINOR.PATCH, checked here for every stage.
+
+    It ends up in generated Python code and in the wheel's name, so nothing but a plain version passes.
+    """
     try:
-        text = ws.version_file.read_text(encoding="utf-8").strip()
+        text = validate.read_text(ws.version_file, VERSION_FILE).strip()
     except FileNotFoundError:
         raise ConfigError(f"{VERSION_FILE}: missing; it holds the release version, e.g. 1.0.0") from None
     if not text:
         raise ConfigError(f"{VERSION_FILE}: empty; it holds the release version, e.g. 1.0.0")
+    validate.version(text, VERSION_FILE)
     return text

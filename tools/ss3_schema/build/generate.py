@@ -13,12 +13,12 @@ plugin never leaves half-written output behind.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
+from ss3_schema import atomic
 from ss3_schema.build import protoc, stubs
 from ss3_schema.workspace import Workspace, read_version
 
@@ -55,16 +55,12 @@ class Generated:
 def generate(ws: Workspace) -> Generated:
     """Regenerate ss3-protos/src/ss3 from proto/ atomically."""
     version = read_version(ws)
-    ws.generated_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".gen-", dir=ws.generated_root))
-    try:
+    with atomic.staging(ws.generated_root, ".gen-") as staging:
         package = _generate_into(ws, staging)
         _add_package_files(ws, package, version)
         target = ws.generated_root / PACKAGE
-        _swap_into_place(package, target)
+        atomic.replace_dir(package, target)
         return Generated(target, len(list(target.rglob("*_pb2.py"))), len(list(target.rglob("*.proto"))))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _generate_into(ws: Workspace, staging: Path) -> Path:
@@ -108,12 +104,3 @@ def _add_package_files(ws: Workspace, package: Path, version: str) -> None:
     (package / "__init__.py").write_text(init, encoding="utf-8")
     # The wheel owns the `ss3` package outright, so one marker covers every subpackage.
     (package / "py.typed").write_text("", encoding="utf-8")
-
-
-def _swap_into_place(new: Path, target: Path) -> None:
-    old = target.with_name(f".old-{target.name}")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)

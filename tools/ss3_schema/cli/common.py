@@ -7,12 +7,16 @@ from pathlib import Path
 import click
 
 from ss3_schema.errors import EXIT_OK, EXIT_VIOLATIONS
+from ss3_schema.gate import bufconfig
 from ss3_schema.report import Violation, render, summarize
 from ss3_schema.workspace import Workspace, find_workspace
 
 
 def workspace(root: Path | None) -> Workspace:
-    return find_workspace(root)
+    """The checkout, with its buf.yaml checked before any stage hands it to buf."""
+    ws = find_workspace(root)
+    bufconfig.validate(ws)
+    return ws
 
 
 def emit(violations: list[Violation], fmt: str, what: str, notices: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from ss3_schema.errors import ConfigError
+from ss3_schema.validate import read_text as validate_text
 from ss3_schema.workspace import PROTO_DIR, Workspace
 
 PATH_KEYS = ("ignore",)
@@ -35,7 +36,7 @@ def image_config(ws: Workspace) -> str:
 def _load(ws: Workspace) -> dict[str, Any]:
     path = ws.root / "buf.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(validate_text(path, "buf.yaml"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
@@ -55,15 +56,39 @@ def _proto_module(data: dict[str, Any]) -> dict[str, Any]:
     raise ConfigError(f"buf.yaml: key 'modules' has no module with path '{PROTO_DIR}'")
 
 
+def validate(ws: Workspace) -> None:
+    """buf.yaml is one buf reads as intended; checked before any command hands it to buf.
+
+    buf's own errors on a v1 file or an odd type name neither the key nor the
+    cause (a v1 file shows up as every type "declared multiple times").
+    """
+    image_config(ws)
+
+
 def _module_relative(block: dict[str, Any], section: str) -> dict[str, Any]:
     out = dict(block)
     for key in PATH_KEYS:
         if key in out:
-            out[key] = [_strip(p, f"{section}.{key}") for p in out[key]]
+            out[key] = [_strip(p, f"{section}.{key}") for p in _path_list(out[key], f"{section}.{key}")]
     for key in PATH_MAP_KEYS:
         if key in out:
-            out[key] = {rule: [_strip(p, f"{section}.{key}.{rule}") for p in paths] for rule, paths in out[key].items()}
+            out[key] = {
+                rule: [_strip(p, f"{section}.{key}.{rule}") for p in _path_list(paths, f"{section}.{key}.{rule}")]
+                for rule, paths in _mapping(out[key], f"{section}.{key}").items()
+            }
     return out
+
+
+def _path_list(value: object, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"buf.yaml: key '{key}' must be a list of paths (strings)")
+    return value
+
+
+def _mapping(value: object, key: str) -> dict[str, object]:
+    if not isinstance(value, dict) or not all(isinstance(rule, str) for rule in value):
+        raise ConfigError(f"buf.yaml: key '{key}' must map rule names to lists of paths")
+    return value
 
 
 def _strip(path: str, key: str) -> str:

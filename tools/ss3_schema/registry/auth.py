@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import requests
 
 from ss3_schema.errors import ConfigError, RegistryError
+from ss3_schema.redact import register_env_secrets, register_secret
 
 USERNAME = "SS3_REGISTRY_USERNAME"
 PASSWORD = "SS3_REGISTRY_PASSWORD"  # noqa: S105 - the variable's name, not a secret
@@ -79,6 +80,7 @@ Credentials = NoAuth | BasicAuth | BearerToken | ClientCredentials
 
 def credentials_from_env(env: Mapping[str, str]) -> Credentials:
     """The one kind of credentials the environment configures; ConfigError if ambiguous."""
+    register_env_secrets(env)
     given = {name for name in (USERNAME, PASSWORD, TOKEN, TOKEN_URL, CLIENT_ID, CLIENT_SECRET) if env.get(name)}
     kinds = [
         kind
@@ -149,7 +151,7 @@ class TokenSource:
                 f"for {self._credentials.describe()}"
             )
         if response.status_code != 200:
-            raise RegistryError(f"token endpoint answered HTTP {response.status_code}")
+            raise RegistryError(f"token endpoint answered HTTP {response.status_code}; expected 200 with a token")
         return _parse_token(response)
 
 
@@ -159,5 +161,6 @@ def _parse_token(response: requests.Response) -> tuple[str, float]:
         token = body["access_token"]
     except (ValueError, KeyError, TypeError):
         raise RegistryError("token endpoint answered without an access_token") from None
+    register_secret(str(token))  # the access token is as secret as what it was made from
     lifetime = body.get("expires_in")
     return str(token), float(lifetime) if isinstance(lifetime, int | float) else DEFAULT_TOKEN_LIFETIME_S
