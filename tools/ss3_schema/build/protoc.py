@@ -48,32 +48,45 @@ def run(ws: Workspace, out: Path, descriptor_set: Path) -> None:
         code = grpc_protoc.main([*args, *files])
         diagnostics = captured.read_text(encoding="utf-8", errors="replace") if code else ""
     if code != 0:
-        raise _failure(diagnostics)
+        raise _failure(diagnostics, ws.proto_dir)
 
 
-def _failure(diagnostics: str) -> CompileFailed | ToolError:
+def _failure(diagnostics: str, proto_dir: Path) -> CompileFailed | ToolError:
     """A located diagnostic is the schema's fault; anything else (disk full, say) is protoc's."""
-    found = parse_diagnostics(diagnostics)
+    found = parse_diagnostics(diagnostics, proto_dir)
     if found and all(v.file != PROTO_DIR for v in found):
         return CompileFailed(found)
     lines = [line.strip() for line in diagnostics.splitlines() if line.strip()]
     return ToolError(f"protoc failed: {lines[0] if lines else 'no diagnostics'}")
 
 
-def parse_diagnostics(text: str) -> list[Violation]:
-    """protoc's `file:line:col: message` lines as COMPILE violations with repository paths."""
+def parse_diagnostics(text: str, proto_dir: Path | None = None) -> list[Violation]:
+    """protoc's `file:line:col: message` lines as COMPILE violations with repository paths.
+
+    protoc names some files by import path and others by their path on disk; both become `proto/<import path>`.
+    """
     found = []
     for line in text.splitlines():
         match = _DIAGNOSTIC.match(line.strip())
         if match:
-            found.append(_violation(match["file"], int(match["line"]), int(match["col"]), match["message"]))
+            name = _import_path(match["file"], proto_dir)
+            found.append(_violation(name, int(match["line"]), int(match["col"]), match["message"]))
             continue
         match = _FILE_DIAGNOSTIC.match(line.strip())
         if match:
-            found.append(_violation(match["file"], 1, 1, match["message"]))
+            found.append(_violation(_import_path(match["file"], proto_dir), 1, 1, match["message"]))
     if not found and text.strip():
         found.append(Violation(PROTO_DIR, 1, 1, "COMPILE", text.strip().splitlines()[0]))
     return found
+
+
+def _import_path(file: str, proto_dir: Path | None) -> str:
+    if proto_dir is None or not Path(file).is_absolute():
+        return file
+    try:
+        return Path(file).relative_to(proto_dir.resolve()).as_posix()
+    except ValueError:
+        return file
 
 
 def _violation(file: str, line: int, col: int, message: str) -> Violation:
