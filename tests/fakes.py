@@ -78,7 +78,7 @@ def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
         def _serve(self) -> None:
@@ -114,6 +114,6 @@ def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(answer.body)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815 - http.server's naming
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
 
     return Handler
