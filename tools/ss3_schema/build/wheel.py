@@ -43,11 +43,11 @@ def require_fresh_tree(ws: Workspace) -> None:
     The wheel ships the .proto sources beside the modules, so comparing them
     (and the version) finds a tree that a failed or skipped `gen` left stale.
     """
+    version = read_version(ws)
     package = ws.generated_root / "ss3"
     init = package / "__init__.py"
     if not init.is_file():
         raise ToolError("ss3-protos/src/ss3 is not generated: run `ss3-schema gen` (make gen) first")
-    version = read_version(ws)
     found = GENERATED_VERSION.search(init.read_text(encoding="utf-8"))
     stale = []
     if found is None or found.group(1) != version:
