@@ -22,6 +22,7 @@ import requests
 
 from ss3_schema.errors import ConfigError, RegistryError
 from ss3_schema.redact import register_env_secrets, register_secret
+from ss3_schema.validate import service_url
 
 USERNAME = "SS3_REGISTRY_USERNAME"
 PASSWORD = "SS3_REGISTRY_PASSWORD"  # noqa: S105 - the variable's name, not a secret
@@ -101,7 +102,8 @@ def credentials_from_env(env: Mapping[str, str]) -> Credentials:
     if kinds[0] == "token":
         return BearerToken(env[TOKEN])
     _require(env, TOKEN_URL, CLIENT_ID, CLIENT_SECRET)
-    return ClientCredentials(env[TOKEN_URL], env[CLIENT_ID], env[CLIENT_SECRET], env.get(SCOPE) or None)
+    token_url = service_url(env[TOKEN_URL], TOKEN_URL).url
+    return ClientCredentials(token_url, env[CLIENT_ID], env[CLIENT_SECRET], env.get(SCOPE) or None)
 
 
 def _require(env: Mapping[str, str], *names: str) -> None:
