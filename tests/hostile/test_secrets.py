@@ -18,7 +18,7 @@ from ss3_schema.release.publish import Credentials, HttpIndex, RetryPolicy
 
 from tests.fakes import Answer, FakeServer, Request
 from tests.helpers import SchemaRepo, run_cli
-from tests.hostile.wheels import make_wheel
+from tests.wheels import make_wheel
 
 SECRET = "S3cr3t-never-printed"
 

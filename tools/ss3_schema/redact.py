@@ -76,7 +76,7 @@ def display_url(url: str) -> str:
     except ValueError:  # a port that is not a number: show what is there
         parts = urlsplit(f"{scheme}://{rest}")
         netloc = parts.netloc
-    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _without_query(text: str) -> str:

@@ -9,16 +9,21 @@ from pathlib import Path
 
 
 def make_wheel(
-    directory: Path, *, name: str = "ss3_protos", version: str = "1.0.0", metadata_version: str | None = None
+    directory: Path,
+    payload: str = "x = 1\n",
+    *,
+    name: str = "ss3_protos",
+    version: str = "1.0.0",
+    metadata_version: str | None = None,
 ) -> Path:
-    """A wheel named `<name>-<version>`; `metadata_version` makes its METADATA say another version."""
+    """A wheel `<name>-<version>`; `payload` changes its bytes, `metadata_version` makes METADATA disagree."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}-{version}-py3-none-any.whl"
     meta = metadata_version or version
     info = f"{name}-{meta}.dist-info"
     files = {
-        f"{name}/__init__.py": "x = 1\n",
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name.replace('_', '-')}\nVersion: {meta}\n",
+        f"{name}/__init__.py": payload,
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {meta}\nRequires-Dist: protobuf\n",
         f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     with zipfile.ZipFile(path, "w") as wheel:
