@@ -17,6 +17,9 @@ PYTEST_ARGS ?=
 RELEASE_ARGS ?=
 
 VENV_STAMP := $(VENV)/.installed
+# The catalog tests' npm packages (official AsyncAPI parser, Chromium driver), pinned by tests/js/package-lock.json.
+NPM_DIR := .cache/npm
+NPM_STAMP := $(NPM_DIR)/.installed
 GEN_STAMP := ss3-protos/src/ss3/__init__.py
 PROTOS := $(shell find proto -name '*.proto' 2>/dev/null)
 TOOL_SOURCES := $(shell find tools/ss3_schema -name '*.py')
@@ -40,6 +43,10 @@ gen: $(GEN_STAMP) ## Generate the Python package into ss3-protos/src (no-op when
 
 $(GEN_STAMP): $(VENV_STAMP) $(PROTOS) buf.yaml buf.gen.yaml VERSION $(TOOL_SOURCES)
 	$(BIN)/ss3-schema gen
+
+.PHONY: catalog
+catalog: $(VENV_STAMP) ## Event catalog (index.html) and AsyncAPI 3 document into dist/catalog/
+	$(BIN)/ss3-schema catalog
 
 .PHONY: lint
 lint: $(VENV_STAMP) ## Lint the schemas
@@ -75,8 +82,27 @@ style: $(VENV_STAMP) ## ruff + mypy on the tooling
 	$(BIN)/ruff format --check tools tests devservices ss3-protos/hatch_build.py
 	$(BIN)/mypy
 
+.PHONY: browser
+browser: ## Debian's chromium for the catalog's browser tests (apt-get as root; no-op when present)
+	@if command -v chromium >/dev/null; then exit 0; fi; \
+	as_root=""; if [ "$$(id -u)" != 0 ]; then \
+	  if sudo -n true 2>/dev/null; then as_root="sudo -n"; \
+	  else echo "browser: chromium missing; as root: apt-get install chromium (the browser tests fail in CI without it)"; exit 0; fi; \
+	fi; \
+	$$as_root apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+	$$as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null
+
+.PHONY: js-deps
+js-deps: $(NPM_STAMP) ## npm packages of the catalog tests into .cache/npm (from the lockfile)
+
+$(NPM_STAMP): tests/js/package.json tests/js/package-lock.json
+	mkdir -p $(NPM_DIR)
+	cp tests/js/package.json tests/js/package-lock.json $(NPM_DIR)/
+	cd $(NPM_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 .PHONY: test
-test: $(GEN_STAMP) style ## Run the whole test suite (starts Apicurio and pypiserver on 127.0.0.1)
+test: $(GEN_STAMP) style browser js-deps ## Run the whole test suite (starts Apicurio and pypiserver on 127.0.0.1)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 .PHONY: bench
@@ -98,4 +124,4 @@ lock: $(VENV_STAMP) ## Re-pin requirements/tools.txt from requirements/tools.in
 
 .PHONY: clean
 clean: ## Remove generated code, wheels and caches (keeps .venv and .cache)
-	rm -rf ss3-protos/src dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf ss3-protos/src dist test-output .pytest_cache .mypy_cache .ruff_cache

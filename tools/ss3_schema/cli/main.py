@@ -28,6 +28,7 @@ COMMANDS = {
     "check": "ss3_schema.cli.gate:check",
     "gen": "ss3_schema.cli.build:gen",
     "build": "ss3_schema.cli.build:build",
+    "catalog": "ss3_schema.cli.catalog:catalog",
     "register": "ss3_schema.cli.registry:register_command",
     "register-openapi": "ss3_schema.cli.registry:register_openapi_command",
     "publish": "ss3_schema.cli.release:publish_command",

@@ -22,8 +22,9 @@ from ss3_schema.build.generate import generate
 from ss3_schema.build.wheel import build_wheel
 from ss3_schema.errors import EXIT_VIOLATIONS, ConfigError, ReleaseRefused, Ss3SchemaError, ToolError, UsageError
 from ss3_schema.gate.images import build_image
+from ss3_schema.registry.asyncapi import asyncapi_artifact
 from ss3_schema.registry.client import connect, connection_from_env
-from ss3_schema.registry.plan import PlannedArtifact, plan_registration
+from ss3_schema.registry.plan import PROTOBUF, PlannedArtifact, plan_registration
 from ss3_schema.registry.predict import strategy_from_env
 from ss3_schema.registry.register import register
 from ss3_schema.registry.render import summary as registration_summary
@@ -275,7 +276,8 @@ def _push_tag(ws: Workspace, tag: str) -> None:
 def register_event_schemas(ws: Workspace, target: RegistryTarget | None) -> Done:
     """The register step: what `ss3-schema register` does, or its plan when no registry is configured."""
     strategy = strategy_from_env(os.environ)
-    artifacts = plan_registration(ws, build_image(ws.root), strategy)
+    image = build_image(ws.root)
+    artifacts = [*plan_registration(ws, image, strategy), asyncapi_artifact(ws, image)]  # events, then the catalog
     if target is None:
         return Done("planned", f"registry not configured: would register {_describe_plan(artifacts)}")
     with connect(connection_from_env(target.url, os.environ)) as client:
@@ -288,5 +290,6 @@ def register_event_schemas(ws: Workspace, target: RegistryTarget | None) -> Done
 
 def _describe_plan(artifacts: list[PlannedArtifact]) -> str:
     event_ids = [a.artifact_id for a in artifacts if a.is_event]
-    imported = len(artifacts) - len(event_ids)
-    return f"{len(event_ids)} event artifacts (+{imported} imported files): {', '.join(event_ids)}"
+    imported = sum(1 for a in artifacts if a.artifact_type == PROTOBUF) - len(event_ids)
+    documents = [a.artifact_id for a in artifacts if a.artifact_type != PROTOBUF]
+    return f"{len(event_ids)} event artifacts (+{imported} imported files): {', '.join([*event_ids, *documents])}"

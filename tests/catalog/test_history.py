@@ -1,0 +1,61 @@
+""" "Added in vX.Y.Z" comes from the release tags; what no tag has yet says unreleased."""
+
+from __future__ import annotations
+
+from ss3_schema.catalog.site import load_catalog
+from ss3_schema.workspace import Workspace
+
+from tests.catalog.hard_inputs import ORDER_ARCHIVED
+from tests.helpers import SchemaRepo, run_cli
+
+EVENTS_FILE = "proto/ss3/orders/v1/order_events.proto"
+
+
+def _release(repo: SchemaRepo, tag: str) -> None:
+    repo.git("tag", "-a", tag, "-m", tag)
+
+
+def test_each_event_and_field_carries_the_first_release_that_had_it(schema_repo: SchemaRepo) -> None:
+    _release(schema_repo, "v1.0.0")
+    schema_repo.replace(
+        EVENTS_FILE,
+        "  ss3.common.v1.Money refunded = 4;\n",
+        "  ss3.common.v1.Money refunded = 4;\n  // Sales channel of the order.\n  string channel = 5;\n",
+    )
+    schema_repo.commit("add channel")
+    _release(schema_repo, "v1.1.0")
+    schema_repo.write(EVENTS_FILE, schema_repo.read(EVENTS_FILE) + ORDER_ARCHIVED)
+    schema_repo.commit("add OrderArchived")
+
+    catalog, releases = load_catalog(Workspace(schema_repo.root))
+
+    assert releases == 2
+    cancelled = catalog.messages["ss3.orders.v1.OrderCancelled"]
+    fields = {f.name: f.added_in for f in cancelled.fields}
+    assert cancelled.added_in == "v1.0.0" and fields["refunded"] == "v1.0.0" and fields["channel"] == "v1.1.0"
+    archived = catalog.messages["ss3.orders.v1.OrderArchived"]
+    assert archived.added_in is None and {f.added_in for f in archived.fields} == {None}
+    assert catalog.enums["ss3.orders.v1.CancellationReason"].values[1].added_in == "v1.0.0"
+
+
+def test_the_page_shows_added_in_and_unreleased(schema_repo: SchemaRepo) -> None:
+    _release(schema_repo, "v1.0.0")
+    schema_repo.write(EVENTS_FILE, schema_repo.read(EVENTS_FILE) + ORDER_ARCHIVED)
+    schema_repo.commit("add OrderArchived")
+    proc = run_cli("catalog", cwd=schema_repo.root)
+    assert proc.returncode == 0, proc.stderr
+    assert "history from 1 release tags" in proc.stdout
+    html = schema_repo.read("dist/catalog/index.html")
+    placed = html.split('id="ss3.orders.v1.OrderPlaced"', 1)[1].split("</h3>", 1)[0]
+    archived = html.split('id="ss3.orders.v1.OrderArchived"', 1)[1].split("</h3>", 1)[0]
+    assert "added in v1.0.0" in placed and "unreleased" in archived
+
+
+def test_a_tag_that_is_not_an_ancestor_of_head_is_ignored(schema_repo: SchemaRepo) -> None:
+    schema_repo.git("checkout", "-q", "-b", "elsewhere")
+    schema_repo.write(EVENTS_FILE, schema_repo.read(EVENTS_FILE) + ORDER_ARCHIVED)
+    schema_repo.commit("side branch")
+    _release(schema_repo, "v9.0.0")
+    schema_repo.git("checkout", "-q", "main")
+    catalog, releases = load_catalog(Workspace(schema_repo.root))
+    assert releases == 0 and catalog.messages["ss3.orders.v1.OrderPlaced"].added_in is None

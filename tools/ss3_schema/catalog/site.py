@@ -1,0 +1,54 @@
+"""`ss3-schema catalog`: compile the tree, read its release history, write dist/catalog/ all at once."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ss3_schema import atomic
+from ss3_schema.catalog.asyncapi import render_asyncapi
+from ss3_schema.catalog.history import first_releases, released_tags, stamp
+from ss3_schema.catalog.model import Catalog, read_catalog
+from ss3_schema.catalog.page import render_page
+from ss3_schema.gate.images import build_image
+from ss3_schema.workspace import Workspace, read_version
+
+CATALOG_DIR = "catalog"
+PAGE = "index.html"
+ASYNCAPI = "asyncapi.yaml"
+
+
+@dataclass(frozen=True)
+class Built:
+    directory: Path
+    topics: int
+    events: int
+    releases: int
+
+
+def catalog_dir(ws: Workspace) -> Path:
+    return ws.dist_dir / CATALOG_DIR
+
+
+def load_catalog(ws: Workspace) -> tuple[Catalog, int]:
+    """The stamped catalog of the working tree, and how many releases its history came from."""
+    version = read_version(ws)
+    tags = released_tags(ws)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        history = pool.submit(first_releases, ws, tags)
+        catalog = read_catalog(build_image(ws.root), version)
+        return stamp(catalog, history.result()), len(tags)
+
+
+def build_catalog(ws: Workspace, output: Path | None = None) -> Built:
+    """Write index.html and asyncapi.yaml into `output` (default dist/catalog), replacing it whole."""
+    target = output or catalog_dir(ws)
+    catalog, releases = load_catalog(ws)
+    with atomic.staging(target.parent, f".{target.name}-") as staging:
+        staging.chmod(0o755)  # mkdtemp makes it private; the site is for any static host
+        (staging / PAGE).write_text(render_page(catalog), encoding="utf-8")
+        (staging / ASYNCAPI).write_text(render_asyncapi(catalog), encoding="utf-8")
+        atomic.replace_dir(staging, target)
+    events = sum(len(t.events) for t in catalog.topics)
+    return Built(target, len(catalog.topics), events, releases)
