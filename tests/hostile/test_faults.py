@@ -146,19 +146,21 @@ def test_item06_gens_at_once_in_one_clone_all_succeed(package_repo: SchemaRepo) 
         outcomes = [(run.wait(timeout=300), run.stderr.read() if run.stderr else "") for run in runs]
         assert [code for code, _ in outcomes] == [0, 0, 0, 0], outcomes
     src = package_repo.path("ss3-protos/src")
-    assert sorted(p.name for p in src.iterdir() if not p.name.endswith(".lock")) == ["ss3"]
+    assert sorted(p.name for p in src.iterdir()) == ["ss3"]
     assert package_repo.path("ss3-protos/src/ss3/orders/v1/order_events_pb2.py").is_file()
 
 
 def test_item06_a_gen_waits_while_another_writes(package_repo: SchemaRepo) -> None:
     src = package_repo.path("ss3-protos/src")
     src.mkdir(parents=True)
-    with (src / ".ss3-schema.lock").open("a") as lock:
+    lock = os.open(src, os.O_RDONLY | os.O_DIRECTORY)
+    try:
         fcntl.flock(lock, fcntl.LOCK_EX)  # as a running gen holds it
         run = _gen(package_repo)
         time.sleep(3)
         assert run.poll() is None, "gen wrote while another writer held the output"
-        fcntl.flock(lock, fcntl.LOCK_UN)
+    finally:
+        os.close(lock)
     assert run.wait(timeout=120) == 0
 
 

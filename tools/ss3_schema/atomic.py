@@ -24,8 +24,6 @@ from pathlib import Path
 
 from ss3_schema.errors import ToolError
 
-LOCK_NAME = ".ss3-schema.lock"
-
 
 class OutputError(ToolError):
     """The output could not be written where it belongs."""
@@ -57,18 +55,20 @@ def staging(parent: Path, prefix: str) -> Iterator[Path]:
 
 @contextmanager
 def locked(directory: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `directory` (created if missing); the kernel drops it if the process dies."""
+    """Hold an exclusive lock on `directory` (created if missing); the kernel drops it if the process dies.
+
+    The lock is on the directory itself, so no lock file is left in the output.
+    """
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        handle = (directory / LOCK_NAME).open("a")
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
         raise output_error(directory, exc) from None
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock
 
 
 def remove_stale(parent: Path, prefix: str) -> None:
