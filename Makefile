@@ -21,8 +21,6 @@ VENV_STAMP := $(VENV)/.installed
 NPM_DIR := .cache/npm
 NPM_STAMP := $(NPM_DIR)/.installed
 GEN_STAMP := ss3-protos/src/ss3/__init__.py
-PROTOS := $(shell find proto -name '*.proto' 2>/dev/null)
-TOOL_SOURCES := $(shell find tools/ss3_schema -name '*.py')
 
 .PHONY: help
 help: ## Show this help
@@ -31,18 +29,27 @@ help: ## Show this help
 .PHONY: venv
 venv: $(VENV_STAMP) ## Create .venv with the pinned tools (buf, grpcio-tools, ...)
 
-$(VENV_STAMP): requirements/tools.txt tools/pyproject.toml
-	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 required")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/tools.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e tools
-	touch $@
+# VERSION too: the installed tool's metadata (`ss3-schema --version`) is read from it.
+$(VENV_STAMP): requirements/tools.txt tools/pyproject.toml VERSION
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 required")'
+	@echo "venv: creating $(VENV) (once, about a minute)" >&2
+	@$(PYTHON) -m venv $(VENV)
+	@echo "venv: installing the pinned tools from requirements/tools.txt" >&2
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/tools.txt
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e tools
+	@echo "venv: ready" >&2
+	@touch $@
 
 .PHONY: gen
 gen: $(GEN_STAMP) ## Generate the Python package into ss3-protos/src (no-op when up to date)
 
-$(GEN_STAMP): $(VENV_STAMP) $(PROTOS) buf.yaml buf.gen.yaml VERSION $(TOOL_SOURCES)
-	$(BIN)/ss3-schema gen
+# Always asks ss3-schema: its gen is content-addressed (a no-op in well under a second when
+# nothing changed), and file dates cannot tell make that a schema was deleted or renamed.
+$(GEN_STAMP): $(VENV_STAMP) FORCE
+	@$(BIN)/ss3-schema gen
+
+.PHONY: FORCE
+FORCE:
 
 .PHONY: catalog
 catalog: $(VENV_STAMP) ## Event catalog (index.html) and AsyncAPI 3 document into dist/catalog/
@@ -53,12 +60,17 @@ lint: $(VENV_STAMP) ## Lint the schemas
 	$(BIN)/ss3-schema lint --format $(FORMAT)
 
 .PHONY: breaking
-breaking: $(VENV_STAMP) ## Breaking-change check against AGAINST (default origin/main)
+breaking: $(VENV_STAMP) ## What breaks compatibility since AGAINST: buf FILE rules + event rules
 	$(BIN)/ss3-schema breaking --against $(AGAINST) --format $(FORMAT)
 
+# The gate's verdict, then the VERSION the change needs (on stderr unless FORMAT=text, so
+# that json and github output stay one stream); fails if either fails, after both ran.
 .PHONY: check
-check: $(VENV_STAMP) ## The whole PR gate against AGAINST
-	$(BIN)/ss3-schema check --against $(AGAINST) --format $(FORMAT)
+check: $(VENV_STAMP) ## The PR gate against AGAINST (lint, breaking, event and gate rules) + the VERSION it needs
+	@status=0; \
+	$(BIN)/ss3-schema check --against $(AGAINST) --format $(FORMAT) || status=$$?; \
+	$(BIN)/ss3-schema version --check $(if $(filter text,$(FORMAT)),,>&2) || { rc=$$?; [ $$rc -le $$status ] || status=$$rc; }; \
+	exit $$status
 
 .PHONY: wheel
 wheel: $(GEN_STAMP) ## Build the ss3-protos wheel into dist/
@@ -69,7 +81,7 @@ version-check: $(VENV_STAMP) ## Fail if VERSION is too small for the change sinc
 	$(BIN)/ss3-schema version --check
 
 .PHONY: release
-release: $(GEN_STAMP) ## Post-merge job: build, publish, register, tag (re-runnable)
+release: $(VENV_STAMP) ## Post-merge job: version check, gen, build, publish, register, tag (re-runnable)
 	$(BIN)/ss3-schema release $(RELEASE_ARGS)
 
 .PHONY: drift

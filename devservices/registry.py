@@ -254,6 +254,8 @@ def ensure_distribution(version: str | None = None) -> Path:
     # Download and extract next to the target, then rename: an interrupted run
     # leaves only a temporary directory, never a half-filled cache.
     with tempfile.TemporaryDirectory(prefix=f".{version}.", dir=target.parent) as tmp:
+        # About 150 MB, once per version: say so rather than look hung.
+        print(f"registry: downloading Apicurio Registry {version} with Maven (once, into .cache/)", file=sys.stderr)
         archive = _maven_download(version, Path(tmp) / "download")
         staged = Path(tmp) / "dist"
         _extract(archive, staged)

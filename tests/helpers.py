@@ -85,7 +85,8 @@ class SchemaRepo:
 def make_schema_repo(dest: Path, *, with_package: bool = False) -> SchemaRepo:
     """Copy proto/ and the buf/VERSION files of this checkout into a new git repo.
 
-    with_package also copies the ss3-protos wheel project, so gen + build work there.
+    with_package also copies the ss3-protos wheel project and the tool's project
+    (tools/), so gen, build and the release's tool step work there.
     """
     dest.mkdir(parents=True, exist_ok=True)
     for name in SCHEMA_FILES:
@@ -96,6 +97,7 @@ def make_schema_repo(dest: Path, *, with_package: bool = False) -> SchemaRepo:
         for name in PACKAGE_PROJECT_FILES:
             shutil.copyfile(REPO_ROOT / "ss3-protos" / name, dest / "ss3-protos" / name)
         shutil.copyfile(REPO_ROOT / ".gitignore", dest / ".gitignore")
+        shutil.copytree(REPO_ROOT / "tools", dest / "tools", ignore=shutil.ignore_patterns("__pycache__"))
     git(dest, "init", "-q", "-b", "main")
     repo = SchemaRepo(dest)
     repo.commit("schemas")

@@ -171,13 +171,15 @@ def protobuf_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def repack_installed(name: str, dest: Path) -> Path:
     """Zip an installed distribution back into a wheel (files and metadata as installed)."""
     dist = importlib.metadata.distribution(name)
-    info = Path(str(dist.locate_file(f"{dist.metadata['Name']}-{dist.version}.dist-info")))
+    # The dist-info directory as installed (its name may be normalized: charset_normalizer-3.5.2.dist-info).
+    metadata_file = next(p for p in dist.files or [] if p.name == "METADATA" and p.parent.name.endswith(".dist-info"))
+    info = Path(str(dist.locate_file(metadata_file.parent)))
     wheel_tag = next(
         line.split(": ", 1)[1] for line in (info / "WHEEL").read_text().splitlines() if line.startswith("Tag:")
     )
     members = [p for p in dist.files or [] if "__pycache__" not in p.parts and p.parts[0] != ".."]
     members = [p for p in members if not (p.parent.name == info.name and p.name in SKIPPED_DIST_INFO)]
-    target = dest / f"{name}-{dist.version}-{wheel_tag}.whl"
+    target = dest / f"{info.name.removesuffix('.dist-info').rsplit('-', 1)[0]}-{dist.version}-{wheel_tag}.whl"
     records = []
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as wheel:
         for member in members:

@@ -330,10 +330,14 @@ def test_registry_down_gives_up_after_bounded_retries(schema_repo: SchemaRepo, r
     )
 
     assert proc.returncode == 2
-    assert proc.stderr.strip() == (
+    *retries, last = proc.stderr.strip().splitlines()
+    assert last == (
         f"error: registry at http://127.0.0.1:{closed_port} failed: connection refused "
         f"(gave up after 3 attempts in {_seconds(proc.stderr)}s)"
     )
+    # Each retry says so, with its count, while it waits: never silent, never the URL.
+    assert [line.split(" failed")[0] for line in retries] == ["warning: attempt 1/3", "warning: attempt 2/3"]
+    assert all(str(closed_port) not in line for line in retries)
     assert time.monotonic() - started < 30
 
 

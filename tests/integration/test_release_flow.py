@@ -82,6 +82,7 @@ def test_half_done_release_converges_on_rerun(repo: SchemaRepo, pypi_index: Pypi
         "gen": "ok",
         "build": "ok",
         "publish": "uploaded",
+        "tool": "uploaded",
         "register": "failed",
         "tag": "not run",
     }
@@ -91,6 +92,7 @@ def test_half_done_release_converges_on_rerun(repo: SchemaRepo, pypi_index: Pypi
     second = release(ws, config, registry)
     assert second.ok, second.error
     assert outcomes(second)["publish"] == "already published"
+    assert outcomes(second)["tool"] == "already published"
     assert outcomes(second)["register"] == "registered"
     assert outcomes(second)["tag"] == "created"
     assert tag_commit(repo, "v1.0.0") == repo.git("rev-parse", "HEAD")
@@ -100,8 +102,9 @@ def test_half_done_release_converges_on_rerun(repo: SchemaRepo, pypi_index: Pypi
     assert "finishing that release" in third.steps[0].detail
     assert outcomes(third)["publish"] == "already published"
     assert outcomes(third)["tag"] == "already at HEAD"
-    assert sorted(p.name for p in pypi_index.packages.glob("ss3_protos-1.0.0*")) == [
-        "ss3_protos-1.0.0-py3-none-any.whl"
+    assert sorted(p.name for p in pypi_index.packages.glob("ss3_*-1.0.0*")) == [
+        "ss3_protos-1.0.0-py3-none-any.whl",
+        "ss3_schema-1.0.0-py3-none-any.whl",
     ]
 
 
@@ -115,6 +118,8 @@ def test_next_release_from_the_cli_pushes_its_tag(repo: SchemaRepo, pypi_index: 
     table = summary(proc.stdout)
     assert table["version"][1].startswith("1.1.0: schema change since v1.0.0, needs minor (added field")
     assert table["publish"] == ("uploaded", pypi_index.url)
+    assert table["tool"][0] == "uploaded"
+    assert table["tool"][1].startswith("dist/ss3_schema-1.1.0-py3-none-any.whl (sha256 ")
     assert table["register"][0] == "planned"
     assert table["register"][1].startswith("registry not configured: would register 5 event artifacts (+")
     assert "ss3.orders.order-events.v1-value" in table["register"][1]
@@ -135,7 +140,7 @@ def test_release_with_too_small_a_version_stops_before_building(
     table = summary(proc.stdout)
     assert table["version"][0] == "failed"
     assert "declared 1.1.0, need at least 1.1.1 because tag v1.1.0 already exists" in table["version"][1]
-    assert {table[step][0] for step in ("gen", "build", "publish", "register", "tag")} == {"not run"}
+    assert {table[step][0] for step in ("gen", "build", "publish", "tool", "register", "tag")} == {"not run"}
     assert proc.stderr.startswith("error: declared 1.1.0, need at least 1.1.1")
     assert not list(pypi_index.packages.glob("ss3_protos-1.1.1*"))
 
@@ -152,6 +157,8 @@ def test_laptop_release_publishes_into_a_local_index_pip_can_use(
     local_index = repo.path("dist/index/simple")
     assert table["publish"][0] == "uploaded (local)"
     assert table["publish"][1].startswith(local_index.as_uri())
+    assert table["tool"][0] == "uploaded (local)"
+    assert (local_index / "ss3-schema" / "ss3_schema-0.1.0-py3-none-any.whl").is_file()
     assert table["register"][0] == "planned"
     assert table["tag"] == (
         "planned",

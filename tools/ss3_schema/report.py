@@ -11,7 +11,7 @@ FORMATS = ("text", "json", "github")
 # What a schema author should do about each rule, in their terms. Rules not
 # listed fall back to the generic advice for their prefix.
 _ADVICE = {
-    "COMPILE": "fix the syntax error; nothing was generated",
+    "COMPILE": "fix the schema so that it compiles; nothing was generated",
     "FIELD_NO_DELETE": "published fields stay forever: mark it [deprecated = true] instead of deleting",
     "FIELD_SAME_TYPE": "add a new field with the new type and deprecate the old one",
     "FIELD_SAME_NAME": "keep the old name; add a new field if the meaning changed",
@@ -30,6 +30,32 @@ _ADVICE = {
     "SS3_EVENT_TOPIC_DECLARED": 'set `option (ss3.options.v1.topic) = "...";` in the event file',
     "SS3_EVENT_TOPIC_VALID": "use lower-case letters, digits, '.', '_' and '-' only (Kafka topic rules)",
     "SS3_EVENT_TOPIC_UNIQUE": "each topic belongs to exactly one event file",
+    "SS3_GATE_RULES_NARROWED": "revert it, or add it with a reason to gate-overrides.yaml for the schema owners "
+    "to review (docs/gate.md)",
+    # buf lint (STANDARD + COMMENTS)
+    "PACKAGE_VERSION_SUFFIX": "end the package with a version, e.g. `ss3.orders.v1`",
+    "PACKAGE_DIRECTORY_MATCH": "put the file in the directory of its package (ss3/orders/v1 for ss3.orders.v1)",
+    "PACKAGE_LOWER_SNAKE_CASE": "write the package in lower_snake_case",
+    "PACKAGE_SAME_DIRECTORY": "give every file in a directory the same package",
+    "MESSAGE_PASCAL_CASE": "name messages in PascalCase",
+    "FIELD_LOWER_SNAKE_CASE": "name fields in lower_snake_case",
+    "ENUM_PASCAL_CASE": "name enums in PascalCase",
+    "ENUM_VALUE_UPPER_SNAKE_CASE": "name enum values in UPPER_SNAKE_CASE",
+    "ENUM_VALUE_PREFIX": "prefix each value with the enum's name in UPPER_SNAKE_CASE",
+    "ENUM_ZERO_VALUE_SUFFIX": "name the zero value <ENUM>_UNSPECIFIED",
+    "SERVICE_PASCAL_CASE": "name services in PascalCase",
+    "SERVICE_SUFFIX": "end the service's name with `Service`",
+    "RPC_PASCAL_CASE": "name RPCs in PascalCase",
+    "RPC_REQUEST_STANDARD_NAME": "name the request <Rpc>Request",
+    "RPC_RESPONSE_STANDARD_NAME": "name the response <Rpc>Response",
+    "RPC_REQUEST_RESPONSE_UNIQUE": "give each RPC its own request and response messages",
+    "IMPORT_USED": "remove the unused import",
+    "FILE_LOWER_SNAKE_CASE": "name the file in lower_snake_case.proto",
+}
+# Advice by rule prefix, for rules without their own entry.
+_PREFIX_ADVICE = {
+    "COMMENT_": "add a leading `//` comment that says what it is for",
+    "SS3_REGISTRY_": "see the registry's message; the change would fail registration after the merge",
 }
 
 
@@ -42,16 +68,38 @@ class Violation:
     column: int
     rule: str
     message: str
+    end_line: int = 0  # 0: unknown, the start position is used
+    end_column: int = 0
 
     @property
     def advice(self) -> str:
-        return _ADVICE.get(self.rule, "")
+        if self.rule in _ADVICE:
+            return _ADVICE[self.rule]
+        return next((text for prefix, text in _PREFIX_ADVICE.items() if self.rule.startswith(prefix)), "")
+
+    @property
+    def end(self) -> tuple[int, int]:
+        """Where the finding ends (line, column); the start when unknown."""
+        if self.end_line <= 0:
+            return self.line, self.column
+        return self.end_line, max(self.end_column, 1)
 
 
-def render(violations: Sequence[Violation], fmt: str, *, summary: str = "") -> str:
-    """Render findings in one of FORMATS; an empty list renders the summary only."""
+def render(
+    violations: Sequence[Violation],
+    fmt: str,
+    *,
+    summary: str = "",
+    notices: Sequence[str] = (),
+    base: str | None = None,
+) -> str:
+    """Render findings in one of FORMATS; an empty list renders the summary only.
+
+    Notices and the base commit are part of the json document; the text and
+    github renderings leave them to the caller (they go to stderr there).
+    """
     if fmt == "json":
-        return _render_json(violations, summary)
+        return _render_json(violations, summary, notices, base)
     if fmt == "github":
         return _render_github(violations, summary)
     return _render_text(violations, summary)
@@ -69,9 +117,15 @@ def _text_line(v: Violation) -> str:
     return f"{v.file}:{v.line}:{v.column}: {v.rule}: {v.message}{advice}"
 
 
-def _render_json(violations: Sequence[Violation], summary: str) -> str:
-    items = [dict(asdict(v), advice=v.advice) for v in sorted(violations)]
-    return json.dumps({"ok": not violations, "summary": summary, "violations": items}, indent=2)
+def _render_json(violations: Sequence[Violation], summary: str, notices: Sequence[str], base: str | None) -> str:
+    items = [_json_item(v) for v in sorted(violations)]
+    document = {"ok": not violations, "summary": summary, "base": base, "notices": list(notices), "violations": items}
+    return json.dumps(document, indent=2)
+
+
+def _json_item(v: Violation) -> dict[str, object]:
+    end_line, end_column = v.end
+    return dict(asdict(v), end_line=end_line, end_column=end_column, advice=v.advice)
 
 
 def _render_github(violations: Sequence[Violation], summary: str) -> str:
@@ -84,7 +138,9 @@ def _render_github(violations: Sequence[Violation], summary: str) -> str:
 def _github_line(v: Violation) -> str:
     # Workflow commands need %, CR and LF escaped in data, plus ',' and ':' in properties.
     message = _escape_data(v.message + (f" Fix: {v.advice}." if v.advice else ""))
-    props = f"file={_escape_prop(v.file)},line={v.line},col={v.column},title={_escape_prop(v.rule)}"
+    end_line, end_column = v.end
+    position = f"line={v.line},endLine={end_line},col={v.column},endColumn={end_column}"
+    props = f"file={_escape_prop(v.file)},{position},title={_escape_prop(v.rule)}"
     return f"::error {props}::{message}"
 
 
@@ -101,3 +157,8 @@ def summarize(violations: Iterable[Violation], what: str) -> str:
     if count == 0:
         return f"{what}: ok"
     return f"{what}: {count} violation{'s' if count != 1 else ''}"
+
+
+def annotation(message: str, *, file: str, title: str) -> str:
+    """A workflow error annotation on a whole file (no line: e.g. a document the registry refused)."""
+    return f"::error file={_escape_prop(file)},title={_escape_prop(title)}::{_escape_data(message)}"

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import requests
 
+from ss3_schema import console
+
 
 @dataclass(frozen=True)
 class Backoff:
@@ -110,5 +112,9 @@ def send_with_retries(
                 return response
             retry_after = response.headers.get("Retry-After")
         if attempt < attempts:
-            sleep(backoff.delay(attempt, retry_after))
+            delay = backoff.delay(attempt, retry_after)
+            # Never the URL or the body: they can carry credentials.
+            why = f"HTTP {response.status_code}" if response is not None else type(error).__name__
+            console.warn(f"attempt {attempt}/{attempts} failed ({why}); retrying in {delay:.1f} s")
+            sleep(delay)
     raise RetriesExhausted(error, response, attempts, time.monotonic() - started)

@@ -66,6 +66,8 @@ def parse_buf_json(output: str, path_prefix: str = "", default_file: str = "<inp
                 column=int(item.get("start_column") or 1),
                 rule=str(item.get("type") or "BUF"),
                 message=str(item.get("message") or "").strip(),
+                end_line=int(item.get("end_line") or 0),
+                end_column=int(item.get("end_column") or 0),
             )
         )
     return violations

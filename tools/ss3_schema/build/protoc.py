@@ -23,9 +23,8 @@ from ss3_schema.report import Violation
 from ss3_schema.validate import utf8_schemas
 from ss3_schema.workspace import PROTO_DIR, Workspace
 
-# File names may hold spaces; a located diagnostic is what ends in `.proto:`.
-_DIAGNOSTIC = re.compile(r"^(?P<file>[^:]+\.proto):(?P<line>\d+):(?P<col>\d+): (?P<message>.*)$")
-_FILE_DIAGNOSTIC = re.compile(r"^(?P<file>[^:]+\.proto): (?P<message>.*)$")
+_DIAGNOSTIC = re.compile(r"^(?P<file>[^:]+?\.proto):(?P<line>\d+):(?P<col>\d+): (?P<message>.*)$")
+_FILE_DIAGNOSTIC = re.compile(r"^(?P<file>[^:]+?\.proto): (?P<message>.*)$")
 # protoc's own generators; mypy-protobuf runs in-process afterwards (stubs.py).
 GENERATORS = ("python", "grpc_python")
 
@@ -63,18 +62,16 @@ def _failure(diagnostics: str, proto_dir: Path) -> CompileFailed | ToolError:
 def parse_diagnostics(text: str, proto_dir: Path | None = None) -> list[Violation]:
     """protoc's `file:line:col: message` lines as COMPILE violations with repository paths.
 
-    protoc names some files by import path and others by their path on disk; both become `proto/<import path>`.
+    protoc names a file by its path on disk, which is absolute when the include
+    directory is; `proto_dir` turns such paths back into import paths.
     """
     found = []
     for line in text.splitlines():
-        match = _DIAGNOSTIC.match(line.strip())
-        if match:
-            name = _import_path(match["file"], proto_dir)
-            found.append(_violation(name, int(match["line"]), int(match["col"]), match["message"]))
+        match = _DIAGNOSTIC.match(line.strip()) or _FILE_DIAGNOSTIC.match(line.strip())
+        if match is None or match["message"].startswith("warning:"):
             continue
-        match = _FILE_DIAGNOSTIC.match(line.strip())
-        if match:
-            found.append(_violation(_import_path(match["file"], proto_dir), 1, 1, match["message"]))
+        where = (int(match["line"]), int(match["col"])) if "line" in match.groupdict() else (1, 1)
+        found.append(_violation(_import_path(match["file"], proto_dir), *where, match["message"]))
     if not found and text.strip():
         found.append(Violation(PROTO_DIR, 1, 1, "COMPILE", text.strip().splitlines()[0]))
     return found
@@ -83,10 +80,10 @@ def parse_diagnostics(text: str, proto_dir: Path | None = None) -> list[Violatio
 def _import_path(file: str, proto_dir: Path | None) -> str:
     if proto_dir is None or not Path(file).is_absolute():
         return file
-    try:
-        return Path(file).relative_to(proto_dir.resolve()).as_posix()
-    except ValueError:
-        return file
+    for root in (proto_dir, proto_dir.resolve()):
+        if Path(file).is_relative_to(root):
+            return Path(file).relative_to(root).as_posix()
+    return file
 
 
 def _violation(file: str, line: int, col: int, message: str) -> Violation:

@@ -30,7 +30,7 @@ def build_wheel(ws: Workspace) -> Path:
     """Build dist/ss3_protos-<version>-py3-none-any.whl and return its path."""
     require_fresh_tree(ws)
     with atomic.staging(ws.dist_dir, ".build-") as staging:
-        wheel = _run_build(ws, staging)
+        wheel = run_build(ws, ws.package_project, staging)
         verify_wheel(wheel)
         target = ws.dist_dir / wheel.name
         atomic.replace_file(wheel, target)
@@ -65,8 +65,9 @@ def require_fresh_tree(ws: Workspace) -> None:
         raise ToolError(f"ss3-protos/src/ss3 is stale: {'; '.join(stale)}; run `ss3-schema gen` first")
 
 
-def _run_build(ws: Workspace, outdir: Path) -> Path:
-    cmd = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(outdir), str(ws.package_project)]
+def run_build(ws: Workspace, project: Path, outdir: Path) -> Path:
+    """Build the wheel of `project` into `outdir` with this interpreter's build backend; its path."""
+    cmd = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(outdir), str(project)]
     env = dict(os.environ, SOURCE_DATE_EPOCH=source_date_epoch(ws))
     proc = subprocess.run(cmd, cwd=ws.root, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:

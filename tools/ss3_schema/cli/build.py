@@ -1,7 +1,7 @@
 """Click adapters of the build commands: gen, build.
 
 Kept apart from the gate commands so that `check` does not import the
-code generators.
+code generators; `gen` imports them only when there is something to do.
 """
 
 from __future__ import annotations
@@ -10,24 +10,40 @@ from pathlib import Path
 
 import click
 
-from ss3_schema.build.generate import generate
+from ss3_schema import console
+from ss3_schema.build import fingerprint
 from ss3_schema.build.wheel import build_wheel
 from ss3_schema.cli import options
 from ss3_schema.cli.common import emit, workspace
 from ss3_schema.errors import EXIT_OK
-from ss3_schema.gate.images import CompileFailed
+
+PACKAGE = "ss3"
 
 
 @click.command()
 @options.root
 @options.output_format
-def gen(root: Path | None, fmt: str) -> int:
-    """Generate the Python package into ss3-protos/src (all or nothing)."""
+@click.option("--force", is_flag=True, help="Regenerate even when nothing changed.")
+def gen(root: Path | None, fmt: str, force: bool) -> int:
+    """Generate the Python package into ss3-protos/src (all or nothing; a no-op when nothing changed)."""
+    ws = workspace(root)
+    package_dir = ws.generated_root / PACKAGE
+    key = fingerprint.inputs_key(ws)
+    if not force and fingerprint.up_to_date(ws, package_dir, key):
+        click.echo(f"gen: up to date ({ws.relative(package_dir)}, inputs {key[:12]})")
+        return EXIT_OK
+    # Imported here: the no-op above must not pay for loading protoc and the stub generators.
+    from ss3_schema.build.generate import generate  # noqa: PLC0415
+    from ss3_schema.gate.images import CompileFailed  # noqa: PLC0415
+
+    fingerprint.forget(ws)
     try:
-        result = generate(workspace(root))
+        with console.progress(f"gen: compiling {len(ws.proto_files())} schema files and writing the package"):
+            result = generate(ws)
     except CompileFailed as failed:
         return emit(failed.violations, fmt, "gen")
-    click.echo(f"gen: {result.modules} modules from {result.protos} schema files in {result.package_dir}")
+    fingerprint.record(ws, result.package_dir, key)
+    click.echo(f"gen: {result.modules} modules from {result.protos} schema files in {ws.relative(result.package_dir)}")
     return EXIT_OK
 
 

@@ -5,12 +5,15 @@ Exit codes are the same for every command: 0 clean, 1 violations found,
 rendered here, once, as one line.
 
 Commands are imported lazily, per invocation: `make gen` should not pay for
-the HTTP stack of the registry commands.
+the HTTP stack of the registry commands, and the lean install of the tool
+(`pip install ss3-schema`, what service pipelines use for register-openapi)
+runs without the protobuf toolchain the other commands import.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import os
 import signal
 import sys
@@ -18,8 +21,13 @@ from types import FrameType
 
 import click
 
-from ss3_schema.errors import EXIT_ERROR, EXIT_OK, Ss3SchemaError
+from ss3_schema import console
+from ss3_schema.errors import EXIT_ERROR, EXIT_OK, ConfigError, Ss3SchemaError
 from ss3_schema.redact import register_env_secrets, scrub
+
+DISTRIBUTION = "ss3-schema"
+# Top-level modules that only the `toolchain` extra installs.
+TOOLCHAIN_MODULES = frozenset({"google", "grpc_tools", "mypy_protobuf", "packaging", "twine", "build", "hatchling"})
 
 # command name -> "module:attribute" of its click command
 COMMANDS = {
@@ -30,7 +38,7 @@ COMMANDS = {
     "build": "ss3_schema.cli.build:build",
     "catalog": "ss3_schema.cli.catalog:catalog",
     "register": "ss3_schema.cli.registry:register_command",
-    "register-openapi": "ss3_schema.cli.registry:register_openapi_command",
+    "register-openapi": "ss3_schema.cli.openapi:register_openapi_command",
     "publish": "ss3_schema.cli.release:publish_command",
     "version": "ss3_schema.cli.release:version_command",
     "release": "ss3_schema.cli.release:release_command",
@@ -48,18 +56,63 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, attribute = target.split(":")
-        command = getattr(importlib.import_module(module_name), attribute)
+        command = getattr(_import_command_module(cmd_name, module_name), attribute)
         if not isinstance(command, click.Command):
             raise TypeError(f"{target} is not a click command")
         return command
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # --help must work in the lean install too: list what cannot load instead of failing.
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            try:
+                command = self.get_command(ctx, name)
+            except ConfigError:
+                rows.append((name, f"(needs {DISTRIBUTION}[toolchain])"))
+                continue
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _import_command_module(cmd_name: str, module_name: str) -> object:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in TOOLCHAIN_MODULES:
+            raise
+        raise ConfigError(
+            f"`{cmd_name}` needs the schema toolchain, which this install lacks: "
+            f"pip install '{DISTRIBUTION}[toolchain]=={_installed_version()}'"
+        ) from None
+
+
+def _installed_version() -> str:
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "<version>"
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+# package_name: the version is looked up only when asked for (importlib.metadata is slow to import).
+@click.version_option(
+    None, "--version", "-V", package_name=DISTRIBUTION, prog_name=DISTRIBUTION, message="%(prog)s %(version)s"
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only results and errors: no notes, progress or warnings.")
+@click.option("-v", "--verbose", is_flag=True, help="Also debug lines (git and tool steps) on stderr.")
+def cli(quiet: bool, verbose: bool) -> None:
     """Gate, generate, package, publish and register the ShopSTAR3 schemas.
 
+    Results go to stdout, notes and errors to stderr (no colour with NO_COLOR).
     Exit codes: 0 clean, 1 violations found, 2 usage/config/tool error.
     """
+    if quiet and verbose:
+        raise click.UsageError("-q and -v exclude each other")
+    console.set_verbosity(console.QUIET if quiet else console.VERBOSE if verbose else console.NORMAL)
 
 
 class Terminated(Ss3SchemaError):
@@ -98,6 +151,5 @@ def main() -> None:
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> None:
-    line = "; ".join(part.strip() for part in scrub(message).splitlines() if part.strip())
-    click.echo(f"error: {line}", err=True)
+    console.error("; ".join(part.strip() for part in scrub(message).splitlines() if part.strip()))
     sys.exit(code)

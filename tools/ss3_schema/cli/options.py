@@ -33,12 +33,21 @@ text_or_json = click.option(
     help="text for people, json for tools.",
 )
 
+
+def _validated_ref(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    # Imported here: the option module stays free of git code for commands that do not compare.
+    from ss3_schema.gate.gitrefs import validated_ref  # noqa: PLC0415
+
+    return validated_ref(value)
+
+
 against = click.option(
     "--against",
     "ref",
     required=True,
     metavar="REF",
-    help="Branch, tag or sha; the change is compared with merge-base(REF, HEAD).",
+    callback=_validated_ref,
+    help="Branch (also origin/<branch>), tag or commit sha; the change is compared with merge-base(REF, HEAD).",
 )
 
 root = click.option(

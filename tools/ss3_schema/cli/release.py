@@ -197,7 +197,12 @@ def release_command(
 
 def _release_text(report: ReleaseReport) -> str:
     rows = [("step", "outcome", "detail"), *((s.step, s.outcome, s.detail) for s in report.steps)]
-    verdict = "released" if report.ok else "stopped"
+    if not report.ok:
+        verdict = "stopped"
+    elif report.trial:
+        verdict = "trial only: published into dist/index, registration and tag planned; nothing was released"
+    else:
+        verdict = "released"
     return "\n".join([*_table(rows), f"release {report.version or '?'}: {verdict}"])
 
 
@@ -210,6 +215,7 @@ def _table(rows: Sequence[tuple[str, str, str]]) -> list[str]:
 def _release_json(report: ReleaseReport) -> dict[str, object]:
     return {
         "ok": report.ok,
+        "trial": report.trial,
         "version": report.version,
         "steps": [asdict(step) for step in report.steps],
         "error": str(report.error) if report.error else None,

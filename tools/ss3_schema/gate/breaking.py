@@ -1,4 +1,10 @@
-"""Stage: buf breaking (FILE rules) against the merge-base of REF and HEAD."""
+"""Stage: what breaks compatibility against the merge-base of REF and HEAD.
+
+"Breaking" means one thing everywhere (`breaking`, `check`, `version`): buf's
+FILE rules plus the event rules buf cannot check (a published event keeps its
+topic and stays an event). The rules come from the base's buf.yaml, never
+from the change being judged (see guard.py).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ss3_schema.errors import ToolError
@@ -23,11 +29,30 @@ _DELETED_FILE = re.compile(r'Previously present file "([^"]+)" was deleted')
 
 @dataclass(frozen=True)
 class Base:
-    """The compiled schema at the merge-base; `image` is None when it had no schema yet."""
+    """The compiled schema at the merge-base; `image` is None when it had no schema yet.
+
+    `tree` holds the base's buf.yaml and proto/ (None when it had neither).
+    """
 
     commit: str
     image: Image | None
     image_file: Path | None
+    tree: Path | None = None
+
+    def rules_root(self, ws: Workspace) -> Path:
+        """Where the buf.yaml that judges the change lives: the base's, or the tree's for a first schema."""
+        if self.tree is not None and (self.tree / "buf.yaml").is_file():
+            return self.tree
+        return ws.root
+
+
+@dataclass
+class GateResult:
+    """A verdict: findings, notices for the author, and the base commit it was judged against."""
+
+    violations: list[Violation]
+    notices: list[str] = field(default_factory=list)
+    base_commit: str | None = None
 
 
 @contextmanager
@@ -40,19 +65,23 @@ def prepared_base(ws: Workspace, ref: str) -> Iterator[Base]:
         if not gitrefs.export_tree(ws.root, commit, ["buf.yaml", PROTO_DIR], tree):
             yield Base(commit, None, None)
             return
+        if not (tree / PROTO_DIR).is_dir():
+            yield Base(commit, None, None, tree)
+            return
         image_file = Path(tmp) / "base.binpb"
         try:
             image = build_image(tree, image_file, path_prefix=f"{PROTO_DIR}/")
         except CompileFailed as failed:
             raise ToolError(f"the base {commit[:12]} does not compile: {failed}") from None
-        yield Base(commit, image, image_file)
+        yield Base(commit, image, image_file, tree)
 
 
 def breaking_images(ws: Workspace, current_file: Path, base: Base) -> list[Violation]:
     """buf breaking of the compiled working tree against the compiled base; none without a base."""
     if base.image_file is None:
         return []
-    args = ["breaking", str(current_file), "--against", str(base.image_file), "--config", image_config(ws)]
+    config = image_config(base.rules_root(ws))
+    args = ["breaking", str(current_file), "--against", str(base.image_file), "--config", config]
     proc = run_buf([*args, "--exclude-imports", "--error-format", "json"], cwd=ws.root)
     found = parse_buf_json(proc.stdout + "\n" + proc.stderr, path_prefix=f"{PROTO_DIR}/")
     return [_locate_file_level(v) for v in found]
@@ -96,7 +125,15 @@ def incompatibilities(ws: Workspace, comparison: Comparison) -> list[Violation]:
     return found
 
 
-def breaking(ws: Workspace, ref: str) -> list[Violation]:
-    """buf's FILE rules only, the working tree against merge-base(REF, HEAD)."""
-    with compared(ws, ref) as comparison:
-        return breaking_images(ws, comparison.current_file, comparison.base)
+def breaking(ws: Workspace, ref: str) -> GateResult:
+    """What breaks compatibility, the working tree against merge-base(REF, HEAD); the same as in `check`."""
+    try:
+        with compared(ws, ref) as comparison:
+            found = sorted(set(incompatibilities(ws, comparison)))
+            return GateResult(found, [base_notice(comparison.base, ref)], comparison.base.commit)
+    except CompileFailed as failed:
+        return GateResult(failed.violations)
+
+
+def base_notice(base: Base, ref: str) -> str:
+    return f"compared against {base.commit[:12]} (merge-base of {ref} and HEAD)"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from google.protobuf import descriptor_pb2
 from google.protobuf.unknown_fields import UnknownFieldSet
 
-from ss3_schema.gate.images import FILE_MESSAGE_TYPE, FILE_OPTIONS, Image, location_line
+from ss3_schema.gate.images import FILE_MESSAGE_TYPE, FILE_OPTIONS, Image, location_span
 from ss3_schema.report import Violation
 from ss3_schema.validate import topic_problem
 
@@ -199,5 +199,5 @@ def _compare_event_marks(
 
 
 def _at(image: Image, fd: descriptor_pb2.FileDescriptorProto, path: list[int], rule: str, message: str) -> Violation:
-    line, column = location_line(fd, path)
-    return Violation(image.repo_path(fd.name), line, column, rule, message)
+    line, column, end_line, end_column = location_span(fd, path)
+    return Violation(image.repo_path(fd.name), line, column, rule, message, end_line, end_column)

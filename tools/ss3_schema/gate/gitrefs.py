@@ -1,38 +1,78 @@
-"""Turning `--against REF` into a base tree, also in shallow CI clones.
+"""Turning `--against REF` into a base tree, also in shallow CI clones, without changing the repository.
 
 The base of a PR is the merge-base of REF and HEAD, not REF's tip: comparing
 with the tip makes a stale branch report everything merged to main since as
 "deleted". A depth-1 clone has neither REF nor the merge-base, so this module
-fetches REF from `origin` and deepens history until the merge-base appears.
+fetches REF's commit from `origin` and deepens history until the merge-base
+appears.
+
+REF is untrusted input (a CI variable, a PR author's Makefile argument). It is
+validated once, by `validated_ref`, and never reaches git as a refspec: names
+are looked up with `git ls-remote` and only the commit id they name is fetched,
+with no ref written (`--refmap=`, `--no-write-fetch-head`, `--no-tags`). A
+clone that is not shallow is never fetched with a depth, so it stays complete.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import tarfile
 from pathlib import Path
 
+from ss3_schema import console
 from ss3_schema.errors import ToolError, UsageError
 from ss3_schema.toolchain import run_git
 
 DEEPEN_STEPS = (50, 200, 1000)
 REMOTE = "origin"
+_SHA = re.compile(r"^[0-9a-f]{7,40}$")
+_FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+# Fetching writes nothing but objects: no FETCH_HEAD, no tags, no remote-tracking refs.
+_READ_ONLY_FETCH = ("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--refmap=")
+
+
+def validated_ref(text: str) -> str:
+    """REF as given, if it is a sha or a plain branch/tag name; UsageError otherwise.
+
+    Refused: empty, leading '-', refspecs ('src:dst'), revision syntax ('~', '^', '@{'),
+    anything `git check-ref-format` refuses.
+    """
+    if not text or not text.strip():
+        raise UsageError("--against: empty ref; give a branch, tag or commit sha")
+    if _SHA.match(text):
+        return text
+    if text.startswith("-") or "@{" in text or text == "@" or not _is_ref_name(text):
+        raise UsageError(f"--against: {text!r} is not a branch, tag or commit sha")
+    return text
+
+
+def _is_ref_name(text: str) -> bool:
+    if any(c in text for c in ": ~^?*[\\") or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+        return False
+    proc = subprocess.run(
+        ["git", "check-ref-format", "--allow-onelevel", text], capture_output=True, text=True, check=False
+    )
+    return proc.returncode == 0
 
 
 def merge_base(repo: Path, ref: str) -> str:
-    """The merge-base commit of REF and HEAD, fetching what a shallow clone lacks."""
+    """The merge-base commit of REF and HEAD, fetching (objects only) what a shallow clone lacks."""
+    ref = validated_ref(ref)
     _require_git_repo(repo)
-    target = _resolve_local(repo, ref) or _fetch_ref(repo, ref)
+    target = _resolve_local(repo, ref) or _fetch_remote(repo, ref)
     if target is None:
         raise UsageError(f"unknown git ref {ref!r}: not a branch, tag or commit here or on remote {REMOTE!r}")
+    console.debug(f"--against {ref}: commit {target[:12]}")
     for step in (*DEEPEN_STEPS, -1):
         base = _try_merge_base(repo, target)
         if base is not None:
+            console.debug(f"merge-base with HEAD: {base[:12]}")
             return base
         if not is_shallow(repo):
             break
-        _deepen(repo, ref, step)
+        _deepen(repo, ref, target, step)
     base = _try_merge_base(repo, target)
     if base is not None:
         return base
@@ -45,7 +85,10 @@ def _require_git_repo(repo: Path) -> None:
 
 
 def _resolve_local(repo: Path, ref: str) -> str | None:
-    for candidate in (ref, f"{REMOTE}/{ref}", f"refs/tags/{ref}"):
+    candidates = [f"refs/heads/{ref}", f"refs/remotes/{ref}", f"refs/remotes/{REMOTE}/{ref}", f"refs/tags/{ref}"]
+    if ref == "HEAD" or _SHA.match(ref):
+        candidates.insert(0, ref)
+    for candidate in candidates:
         proc = run_git(["rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"], repo, check=False)
         if proc.returncode == 0:
             return proc.stdout.strip()
@@ -56,13 +99,41 @@ def _has_remote(repo: Path) -> bool:
     return run_git(["remote", "get-url", REMOTE], repo, check=False).returncode == 0
 
 
-def _fetch_ref(repo: Path, ref: str) -> str | None:
-    if ref.startswith("-") or not _has_remote(repo):
+def _fetch_remote(repo: Path, ref: str) -> str | None:
+    """Fetch the commit REF names on origin (objects only); its id, or None when origin has no such ref."""
+    if not _has_remote(repo):
         return None
-    proc = run_git(["fetch", "--quiet", "--no-tags", "--depth=1", REMOTE, ref], repo, check=False)
+    commit = _remote_commit(repo, ref)
+    if commit is None:
+        return None
+    depth = ["--depth=1"] if is_shallow(repo) else []
+    console.debug(f"fetching commit {commit[:12]} ({ref}) from {REMOTE}, objects only")
+    proc = run_git([*_READ_ONLY_FETCH, *depth, REMOTE, commit], repo, check=False)
     if proc.returncode != 0:
         return None
-    return run_git(["rev-parse", "FETCH_HEAD^{commit}"], repo).stdout.strip()
+    return commit if _is_commit(repo, commit) else None
+
+
+def _remote_commit(repo: Path, ref: str) -> str | None:
+    """The commit origin has under REF: a full sha as is, else a branch, else a tag (peeled)."""
+    if _FULL_SHA.match(ref):
+        return ref
+    name = ref.removeprefix(f"{REMOTE}/")
+    wanted = [f"refs/heads/{name}"]
+    if name == ref:  # `origin/x` means branch x on origin; a bare name may also be a tag
+        wanted += [f"refs/tags/{name}^{{}}", f"refs/tags/{name}"]
+    proc = run_git(["ls-remote", REMOTE, f"refs/heads/{name}", f"refs/tags/{name}"], repo, check=False)
+    if proc.returncode != 0:
+        return None
+    found = {}
+    for line in proc.stdout.splitlines():
+        commit, _, remote_name = line.partition("\t")
+        found[remote_name] = commit
+    return next((found[w] for w in wanted if w in found), None)
+
+
+def _is_commit(repo: Path, commit: str) -> bool:
+    return run_git(["cat-file", "-e", f"{commit}^{{commit}}"], repo, check=False).returncode == 0
 
 
 def _try_merge_base(repo: Path, target: str) -> str | None:
@@ -74,16 +145,13 @@ def is_shallow(repo: Path) -> bool:
     return run_git(["rev-parse", "--is-shallow-repository"], repo).stdout.strip() == "true"
 
 
-def _deepen(repo: Path, ref: str, depth: int) -> None:
+def _deepen(repo: Path, ref: str, target: str, depth: int) -> None:
     if not _has_remote(repo):
         raise UsageError(f"shallow clone without remote {REMOTE!r}: cannot fetch the history of {ref!r}")
     how = "--unshallow" if depth < 0 else f"--deepen={depth}"
-    refs = [ref] if not _looks_like_sha(ref) else []
-    run_git(["fetch", "--quiet", "--no-tags", how, REMOTE, *refs], repo, check=False)
-
-
-def _looks_like_sha(ref: str) -> bool:
-    return len(ref) >= 7 and all(c in "0123456789abcdef" for c in ref.lower())
+    head = run_git(["rev-parse", "HEAD"], repo).stdout.strip()
+    console.debug(f"shallow clone: fetching more history ({how})")
+    run_git([*_READ_ONLY_FETCH, how, REMOTE, target, head], repo, check=False)
 
 
 def export_tree(repo: Path, commit: str, paths: list[str], dest: Path) -> bool:

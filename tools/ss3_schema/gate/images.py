@@ -64,9 +64,17 @@ def _own_file_names(source_dir: Path) -> list[str]:
 
 def location_line(fd: descriptor_pb2.FileDescriptorProto, path: list[int]) -> tuple[int, int]:
     """1-based line and column of the element at SourceCodeInfo `path` (longest known prefix)."""
+    line, column, _, _ = location_span(fd, path)
+    return line, column
+
+
+def location_span(fd: descriptor_pb2.FileDescriptorProto, path: list[int]) -> tuple[int, int, int, int]:
+    """1-based start line, start column, end line, end column of the element at `path` (longest known prefix)."""
     spans = {tuple(loc.path): loc.span for loc in fd.source_code_info.location}
     for end in range(len(path), -1, -1):
         span = spans.get(tuple(path[:end]))
         if span:
-            return span[0] + 1, span[1] + 1
-    return 1, 1
+            # SourceCodeInfo spans are [line, col, end_col] or [line, col, end_line, end_col], 0-based.
+            end_line = span[2] if len(span) == 4 else span[0]
+            return span[0] + 1, span[1] + 1, end_line + 1, span[-1] + 1
+    return 1, 1, 1, 1

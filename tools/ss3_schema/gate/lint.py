@@ -16,8 +16,8 @@ def lint(ws: Workspace) -> list[Violation]:
     return parse_buf_json(proc.stdout + "\n" + proc.stderr)
 
 
-def lint_image(ws: Workspace, image_file: Path) -> list[Violation]:
-    """Lint an already compiled image of the working tree, with buf.yaml's lint rules."""
-    args = ["lint", str(image_file), "--config", image_config(ws), "--error-format", "json"]
+def lint_image(ws: Workspace, image_file: Path, rules_root: Path) -> list[Violation]:
+    """Lint an already compiled image of the working tree, with the lint rules of rules_root/buf.yaml."""
+    args = ["lint", str(image_file), "--config", image_config(rules_root), "--error-format", "json"]
     proc = run_buf(args, cwd=ws.root)
     return parse_buf_json(proc.stdout + "\n" + proc.stderr, path_prefix=f"{PROTO_DIR}/")

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from ss3_schema.errors import SchemaError
+from ss3_schema.registry.artifact import PlannedArtifact
 from ss3_schema.registry.client import RegistryClient
-from ss3_schema.registry.plan import PlannedArtifact
 from ss3_schema.registry.register import RegisterResult, register
 
 OPENAPI = "OPENAPI"

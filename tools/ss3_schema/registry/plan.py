@@ -12,36 +12,20 @@ returned for them.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 
 from google.protobuf import descriptor_pb2
 
 from ss3_schema.errors import SchemaError
 from ss3_schema.gate.events import EventFile, check_declarations, event_files
 from ss3_schema.gate.images import Image
+
+# Re-exported: a plan is made of them, and its importers name them from here.
+from ss3_schema.registry.artifact import PROTOBUF as PROTOBUF  # noqa: PLC0414
+from ss3_schema.registry.artifact import PlannedArtifact as PlannedArtifact  # noqa: PLC0414
 from ss3_schema.workspace import Workspace
 
 STRATEGIES = ("topic", "simple-topic")
-PROTOBUF = "PROTOBUF"
-PROTOBUF_CONTENT_TYPE = "application/x-protobuf"
 BUILT_IN_PREFIX = "google/protobuf/"
-
-
-@dataclass(frozen=True)
-class PlannedArtifact:
-    """One schema file to register: its artifact id, text and what it imports."""
-
-    artifact_id: str
-    file: str  # import path, e.g. ss3/orders/v1/order_events.proto
-    content: str
-    imports: tuple[str, ...] = ()  # import strings that are artifacts too, sorted
-    topic: str | None = None  # set for event files
-    artifact_type: str = PROTOBUF
-    content_type: str = PROTOBUF_CONTENT_TYPE
-
-    @property
-    def is_event(self) -> bool:
-        return self.topic is not None
 
 
 def artifact_id_for(topic: str, strategy: str) -> str:

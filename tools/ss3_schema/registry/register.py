@@ -35,8 +35,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ss3_schema.registry.artifact import PlannedArtifact
 from ss3_schema.registry.client import Cause, NewContent, Reference, RegistryClient, Rejection, VersionInfo
-from ss3_schema.registry.plan import PlannedArtifact
 
 COMPATIBILITY = "COMPATIBILITY"
 COMPATIBILITY_LEVELS = (

@@ -1,4 +1,4 @@
-"""The outcome of a registration, for people (text) and tools (json)."""
+"""The outcome of a registration, for people (text), tools (json) and workflows (github)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,17 @@ import json
 from collections import Counter
 
 from ss3_schema.registry.register import Action, Outcome, RegisterResult
+from ss3_schema.report import annotation
 
 _WIDTH = max(len(action.value) for action in Action)
 
 
 def render_result(result: RegisterResult, fmt: str, what: str) -> str:
-    return _render_json(result, what) if fmt == "json" else _render_text(result, what)
+    if fmt == "json":
+        return _render_json(result, what)
+    if fmt == "github":
+        return _render_github(result, what)
+    return _render_text(result, what)
 
 
 def summary(result: RegisterResult, what: str) -> str:
@@ -33,6 +38,20 @@ def _render_text(result: RegisterResult, what: str) -> str:
         lines += [f"{'':{_WIDTH}}   - {cause}" for cause in outcome.causes]
     lines.append(summary(result, what))
     return "\n".join(lines)
+
+
+def _render_github(result: RegisterResult, what: str) -> str:
+    # The log keeps the text; each rejection also becomes an annotation on its file.
+    annotations = [_rejection_annotation(outcome) for outcome in result.rejected]
+    return "\n".join([_render_text(result, what), *annotations])
+
+
+def _rejection_annotation(outcome: Outcome) -> str:
+    causes = [str(cause) for cause in outcome.causes] or ["no cause given by the registry"]
+    message = f"The registry rejected this document as {outcome.artifact_id}:\n" + "\n".join(
+        f"- {cause}" for cause in causes
+    )
+    return annotation(message, file=outcome.file, title=f"{outcome.artifact_id} rejected by the registry")
 
 
 def _text_line(outcome: Outcome) -> str:

@@ -1,4 +1,4 @@
-"""The main-branch release in one command: version → gen → build → publish → register → tag.
+"""The main-branch release in one command: version → gen → build → publish → tool → register → tag.
 
 Every step converges when re-run: publishing skips a file the index already
 holds with the same bytes (builds are reproducible per commit), registration
@@ -20,7 +20,15 @@ from typing import NamedTuple, Protocol
 
 from ss3_schema.build.generate import generate
 from ss3_schema.build.wheel import build_wheel
-from ss3_schema.errors import EXIT_VIOLATIONS, ConfigError, ReleaseRefused, Ss3SchemaError, ToolError, UsageError
+from ss3_schema.errors import (
+    EXIT_VIOLATIONS,
+    ConfigError,
+    PublishConflict,
+    ReleaseRefused,
+    Ss3SchemaError,
+    ToolError,
+    UsageError,
+)
 from ss3_schema.gate.images import build_image
 from ss3_schema.registry.asyncapi import asyncapi_artifact
 from ss3_schema.registry.client import connect, connection_from_env
@@ -30,6 +38,7 @@ from ss3_schema.registry.register import register
 from ss3_schema.registry.render import summary as registration_summary
 from ss3_schema.release import versioning
 from ss3_schema.release.publish import DirectoryIndex, Index, file_sha256, open_index, publish
+from ss3_schema.release.tool import release_tool
 from ss3_schema.toolchain import run_git
 from ss3_schema.workspace import Workspace
 
@@ -38,7 +47,7 @@ REMOTE = "origin"
 # Used only when git has no identity configured (a bare CI runner): annotated
 # tags need a tagger, and the release tool is the one tagging.
 FALLBACK_TAGGER = ("-c", "user.name=ss3-schema release", "-c", "user.email=ss3-schema-release@example.invalid")
-STEPS = ("version", "gen", "build", "publish", "register", "tag")
+STEPS = ("version", "gen", "build", "publish", "tool", "register", "tag")
 
 
 class RegistrationRejected(Ss3SchemaError):
@@ -91,6 +100,7 @@ class ReleaseReport:
     version: str | None
     steps: list[StepResult]
     error: Ss3SchemaError | None = None
+    trial: bool = False  # a local trial: nothing left the checkout
 
     @property
     def ok(self) -> bool:
@@ -156,6 +166,7 @@ def release(ws: Workspace, config: ReleaseConfig, register: RegisterStep | None 
         ("gen", _gen_step),
         ("build", _build_step),
         ("publish", _publish_step),
+        ("tool", _tool_step),
         ("register", _register_step),
         ("tag", _tag_step),
     ]
@@ -166,14 +177,14 @@ def release(ws: Workspace, config: ReleaseConfig, register: RegisterStep | None 
         except Ss3SchemaError as exc:
             results.append(StepResult(name, "failed", str(exc)))
             results += [StepResult(later, "not run") for later, _ in steps[position + 1 :]]
-            return ReleaseReport(str(run.check.declared) if run.check else None, results, exc)
+            return ReleaseReport(str(run.check.declared) if run.check else None, results, exc, config.local)
         results.append(StepResult(name, *done))
-    return ReleaseReport(str(run.version), results)
+    return ReleaseReport(str(run.version), results, trial=config.local)
 
 
 def _version_step(run: _Run) -> Done:
-    if not run.config.local:
-        _require_clean_tree(run.ws)
+    # A trial too: it should show what the real release of this commit would do.
+    _require_clean_tree(run.ws)
     run.check = check = versioning.check_version(run.ws)
     if check.problem is not None:
         raise ReleaseRefused(check.problem)
@@ -209,12 +220,26 @@ def _publish_step(run: _Run) -> Done:
     if run.wheel is None:
         raise RuntimeError("the build step runs before publishing")
     index = run.config.index or DirectoryIndex(run.ws.dist_dir / LOCAL_INDEX_DIR)
-    result = publish([run.wheel], index)
+    try:
+        result = publish([run.wheel], index)
+    except PublishConflict as conflict:
+        if not run.config.local:
+            raise
+        local = run.ws.relative(run.ws.dist_dir / LOCAL_INDEX_DIR)
+        raise PublishConflict(
+            f"{conflict}. This is the local trial index, holding an earlier trial of another commit: "
+            f"`rm -rf {local}` discards the trials, then run the release again"
+        ) from None
     outcome = result.files[0].outcome
     if run.config.local:
         hint = f"pip install --index-url {result.destination} ss3-protos=={run.version}"
         return Done(f"{outcome} (local)", f"{result.destination} (try: {hint})")
     return Done(str(outcome), result.destination)
+
+
+def _tool_step(run: _Run) -> Done:
+    tool = release_tool(run.ws, run.config.index or DirectoryIndex(run.ws.dist_dir / LOCAL_INDEX_DIR))
+    return Done(f"{tool.outcome}{' (local)' if run.config.local else ''}", tool.describe(run.ws))
 
 
 def _register_step(run: _Run) -> Done:
