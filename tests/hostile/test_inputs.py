@@ -83,6 +83,7 @@ def test_item06_non_utf8_byte_in_a_proto_comment_is_located(package_repo: Schema
 @pytest.mark.parametrize("command", [["gen"], ["version", "--check"], ["release", "--local"]])
 def test_item06_non_utf8_version_is_one_line(package_repo: SchemaRepo, command: list[str]) -> None:
     package_repo.path("VERSION").write_bytes(b"1.0.\xff\n")
+    package_repo.commit("a VERSION that is not UTF-8")  # release builds from commits only
     proc = run_cli(*command, cwd=package_repo.root)
     assert proc.returncode == 2, (command, proc.stdout, proc.stderr)
     assert "VERSION:1:5: not UTF-8" in proc.stderr and "Traceback" not in proc.stderr

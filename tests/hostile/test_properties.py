@@ -67,7 +67,7 @@ def test_buf_yaml_module_of_any_shape_is_read_or_refused(tmp_path: Path, module:
     config = {"version": "v2", "modules": [{**module, "path": "proto"}]}
     (tmp_path / "buf.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     try:
-        result = json.loads(image_config(Workspace(tmp_path)))
+        result = json.loads(image_config(tmp_path))
     except Ss3SchemaError as exc:
         assert str(exc).startswith("buf.yaml")
         return
@@ -79,7 +79,7 @@ def test_buf_yaml_module_of_any_shape_is_read_or_refused(tmp_path: Path, module:
 def test_buf_yaml_of_any_bytes_is_read_or_refused(tmp_path: Path, data: bytes) -> None:
     (tmp_path / "buf.yaml").write_bytes(data)
     try:
-        image_config(Workspace(tmp_path))
+        image_config(tmp_path)
     except Ss3SchemaError as exc:
         assert str(exc).startswith("buf.yaml")
 
