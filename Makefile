@@ -73,7 +73,7 @@ check: $(VENV_STAMP) ## The PR gate against AGAINST (lint, breaking, event and g
 	exit $$status
 
 .PHONY: wheel
-wheel: $(GEN_STAMP) ## Build the ss3-protos wheel into dist/
+wheel: $(GEN_STAMP) ## Build the ss3-protos wheel and the Maven jar + POM into dist/
 	$(BIN)/ss3-schema build
 
 .PHONY: version-check

@@ -209,7 +209,7 @@ def pip_install(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 # Settings of the developer's or CI's environment that would change what a release does.
 RELEASE_SETTINGS = ("CI", "SS3_INDEX_URL")
-RELEASE_SETTING_PREFIXES = ("TWINE_", "SS3_REGISTRY_")
+RELEASE_SETTING_PREFIXES = ("TWINE_", "SS3_REGISTRY_", "SS3_MAVEN_")
 
 
 def run_release(repo: SchemaRepo, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

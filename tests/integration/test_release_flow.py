@@ -83,6 +83,7 @@ def test_half_done_release_converges_on_rerun(repo: SchemaRepo, pypi_index: Pypi
         "build": "ok",
         "publish": "uploaded",
         "tool": "uploaded",
+        "maven": "not configured",
         "register": "failed",
         "tag": "not run",
     }
@@ -140,7 +141,7 @@ def test_release_with_too_small_a_version_stops_before_building(
     table = summary(proc.stdout)
     assert table["version"][0] == "failed"
     assert "declared 1.1.0, need at least 1.1.1 because tag v1.1.0 already exists" in table["version"][1]
-    assert {table[step][0] for step in ("gen", "build", "publish", "tool", "register", "tag")} == {"not run"}
+    assert {table[step][0] for step in ("gen", "build", "publish", "tool", "maven", "register", "tag")} == {"not run"}
     assert proc.stderr.startswith("error: declared 1.1.0, need at least 1.1.1")
     assert not list(pypi_index.packages.glob("ss3_protos-1.1.1*"))
 
@@ -159,6 +160,9 @@ def test_laptop_release_publishes_into_a_local_index_pip_can_use(
     assert table["publish"][1].startswith(local_index.as_uri())
     assert table["tool"][0] == "uploaded (local)"
     assert (local_index / "ss3-schema" / "ss3_schema-0.1.0-py3-none-any.whl").is_file()
+    local_maven = repo.path("dist/maven")
+    assert table["maven"] == ("deployed (local)", f"com.shopstar3:ss3-protos:0.1.0 on {local_maven.as_uri()}")
+    assert repo.path("dist/maven/com/shopstar3/ss3-protos/0.1.0/ss3-protos-0.1.0.jar").is_file()
     assert table["register"][0] == "planned"
     assert table["tag"] == (
         "planned",
@@ -181,6 +185,10 @@ def test_laptop_release_publishes_into_a_local_index_pip_can_use(
     [
         ({}, "no package index configured in CI: set TWINE_REPOSITORY_URL"),
         ({"TWINE_REPOSITORY_URL": "http://127.0.0.1:9/"}, "no schema registry configured in CI: set SS3_REGISTRY_URL"),
+        (
+            {"TWINE_REPOSITORY_URL": "http://127.0.0.1:9/", "SS3_REGISTRY_URL": "http://127.0.0.1:9/"},
+            "no Maven repository configured in CI: set SS3_MAVEN_REPOSITORY_URL",
+        ),
     ],
 )
 def test_ci_release_without_its_services_is_refused(tmp_path: Path, env: dict[str, str], missing: str) -> None:

@@ -31,12 +31,14 @@ def test_release_registers_and_a_rerun_changes_nothing(
     registry_group: str,
 ) -> None:
     repo = make_package_repo(tmp_path / "repo", VERSION)
-    env = {**pypi_index.env(), **env_for(registry), "CI": "true"}
+    maven = {"SS3_MAVEN_REPOSITORY_URL": (tmp_path / "maven").as_uri()}
+    env = {**pypi_index.env(), **env_for(registry), **maven, "CI": "true"}
 
     first = run_release(repo, "--group", registry_group, env=env)
     assert first.returncode == 0, first.stdout + first.stderr
     table = summary(first.stdout)
     assert table["publish"][0] == "uploaded"
+    assert table["maven"][0] == "deployed"
     assert table["register"][0] == "registered"
     assert "(create: " in table["register"][1]
     assert table["tag"][0] == "created"
@@ -47,6 +49,7 @@ def test_release_registers_and_a_rerun_changes_nothing(
     assert again.returncode == 0, again.stdout + again.stderr
     table = summary(again.stdout)
     assert table["publish"][0] == "already published"
+    assert table["maven"][0] == "already published"
     assert table["register"][0] == "registered"
     assert "(unchanged: " in table["register"][1]
     assert "create" not in table["register"][1]

@@ -12,6 +12,7 @@ import click
 
 from ss3_schema import console
 from ss3_schema.build import fingerprint
+from ss3_schema.build.jar import build_jar
 from ss3_schema.build.wheel import build_wheel
 from ss3_schema.cli import options
 from ss3_schema.cli.common import emit, workspace
@@ -50,7 +51,10 @@ def gen(root: Path | None, fmt: str, force: bool) -> int:
 @click.command()
 @options.root
 def build(root: Path | None) -> int:
-    """Build the ss3-protos wheel into dist/ (run gen first)."""
-    wheel = build_wheel(workspace(root))
+    """Build the ss3-protos wheel (run gen first) and the Maven jar + POM into dist/."""
+    ws = workspace(root)
+    wheel = build_wheel(ws)
     click.echo(f"build: {wheel}")
+    artifact = build_jar(ws)
+    click.echo(f"build: {artifact.jar} ({artifact.coordinates})")
     return EXIT_OK

@@ -40,6 +40,7 @@ COMMANDS = {
     "register": "ss3_schema.cli.registry:register_command",
     "register-openapi": "ss3_schema.cli.openapi:register_openapi_command",
     "publish": "ss3_schema.cli.release:publish_command",
+    "publish-maven": "ss3_schema.cli.release:publish_maven_command",
     "version": "ss3_schema.cli.release:version_command",
     "release": "ss3_schema.cli.release:release_command",
 }

@@ -7,6 +7,7 @@ options for them, so they never show up in shell history or process lists.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -16,7 +17,7 @@ import click
 from ss3_schema.cli import options
 from ss3_schema.errors import EXIT_OK, ConfigError, ReleaseRefused
 from ss3_schema.redact import scrub
-from ss3_schema.release import versioning
+from ss3_schema.release import maven, versioning
 from ss3_schema.release.pipeline import ReleaseReport, release, release_config
 from ss3_schema.release.publish import (
     ENV_CERT,
@@ -88,6 +89,31 @@ def publish_command(
 def _publish_text(result: PublishResult) -> str:
     lines = [f"publish: {f.filename}: {f.outcome}" for f in result.files]
     return "\n".join([*lines, f"publish: {len(result.files)} file(s) on {result.destination}"])
+
+
+@click.command("publish-maven")
+@options.root
+@click.option(
+    "--repository-url",
+    envvar=maven.ENV_REPOSITORY_URL,
+    default=None,
+    metavar="URL",
+    help=f"Maven repository (env {maven.ENV_REPOSITORY_URL}); file:///dir deploys into a directory.",
+)
+def publish_maven_command(*, root: Path | None, repository_url: str | None) -> int:
+    """Deploy dist/ss3-protos-<VERSION>.jar and .pom unless the repository already has them.
+
+    Same bytes in the repository: skipped. Same version, other bytes: exit 1.
+    Credentials: SS3_MAVEN_USERNAME / SS3_MAVEN_PASSWORD.
+    """
+    if not repository_url:
+        raise ConfigError(f"no Maven repository to publish to: pass --repository-url or set {maven.ENV_REPOSITORY_URL}")
+    repository = maven.repository_from_env({**os.environ, maven.ENV_REPOSITORY_URL: repository_url})
+    if repository is None:
+        raise ConfigError(f"no Maven repository to publish to: set {maven.ENV_REPOSITORY_URL}")
+    result = maven.deploy(maven.built_artifact(find_workspace(root)), repository)
+    click.echo(f"publish-maven: {result.coordinates}: {result.outcome} on {result.destination}")
+    return EXIT_OK
 
 
 @click.command("version")

@@ -36,7 +36,7 @@ from ss3_schema.registry.plan import PROTOBUF, PlannedArtifact, plan_registratio
 from ss3_schema.registry.predict import strategy_from_env
 from ss3_schema.registry.register import register
 from ss3_schema.registry.render import summary as registration_summary
-from ss3_schema.release import versioning
+from ss3_schema.release import maven, versioning
 from ss3_schema.release.publish import DirectoryIndex, Index, file_sha256, open_index, publish
 from ss3_schema.release.tool import release_tool
 from ss3_schema.toolchain import run_git
@@ -47,7 +47,7 @@ REMOTE = "origin"
 # Used only when git has no identity configured (a bare CI runner): annotated
 # tags need a tagger, and the release tool is the one tagging.
 FALLBACK_TAGGER = ("-c", "user.name=ss3-schema release", "-c", "user.email=ss3-schema-release@example.invalid")
-STEPS = ("version", "gen", "build", "publish", "tool", "register", "tag")
+STEPS = ("version", "gen", "build", "publish", "tool", "maven", "register", "tag")
 
 
 class RegistrationRejected(Ss3SchemaError):
@@ -89,6 +89,7 @@ class ReleaseConfig:
     index: Index | None = None
     registry: RegistryTarget | None = None
     push_tag: bool = False
+    maven: maven.Repository | None = None
 
     @property
     def local(self) -> bool:
@@ -131,7 +132,8 @@ def release_config(
         raise UsageError("--push-tag needs a package index (--repository-url or TWINE_REPOSITORY_URL)")
     index = open_index(repository_url, index_url=index_url, ca_bundle=ca_bundle) if repository_url else None
     registry = RegistryTarget(registry_url, group) if registry_url else None
-    return ReleaseConfig(index, registry, push_tag)
+    maven_repository = maven.repository_from_env(env, required=env.get("CI", "").lower() in ("1", "true", "yes"))
+    return ReleaseConfig(index, registry, push_tag, maven_repository)
 
 
 def _require_ci_configuration(repository_url: str | None, registry_url: str | None) -> None:
@@ -167,6 +169,7 @@ def release(ws: Workspace, config: ReleaseConfig, register: RegisterStep | None 
         ("build", _build_step),
         ("publish", _publish_step),
         ("tool", _tool_step),
+        ("maven", _maven_step),
         ("register", _register_step),
         ("tag", _tag_step),
     ]
@@ -240,6 +243,10 @@ def _publish_step(run: _Run) -> Done:
 def _tool_step(run: _Run) -> Done:
     tool = release_tool(run.ws, run.config.index or DirectoryIndex(run.ws.dist_dir / LOCAL_INDEX_DIR))
     return Done(f"{tool.outcome}{' (local)' if run.config.local else ''}", tool.describe(run.ws))
+
+
+def _maven_step(run: _Run) -> Done:
+    return Done(*maven.release_step(run.ws, str(run.version), run.config.maven, local=run.config.local))
 
 
 def _register_step(run: _Run) -> Done:

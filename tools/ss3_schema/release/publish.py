@@ -407,7 +407,7 @@ class HttpIndex:
         except requests.exceptions.SSLError:
             raise PublishError(f"{what}: TLS verification failed; set {ENV_CERT} to the CA bundle") from None
         except RetriesExhausted as exhausted:
-            reason = _exhausted_reason(exhausted, self._retry.timeout_s)
+            reason = exhausted_reason(exhausted, self._retry.timeout_s)
             raise PublishError(f"{what}: {reason} ({exhausted.attempts} attempts)") from None
         except requests.RequestException as exc:
             raise PublishError(f"{what}: {type(exc).__name__}") from None
@@ -434,7 +434,7 @@ class HttpIndex:
         return f"check {ENV_USERNAME} and {ENV_PASSWORD}"
 
 
-def _exhausted_reason(exhausted: RetriesExhausted, timeout_s: float) -> str:
+def exhausted_reason(exhausted: RetriesExhausted, timeout_s: float) -> str:
     if exhausted.response is not None:
         return f"HTTP {exhausted.response.status_code} {redact.server_text(exhausted.response.reason or '')}".rstrip()
     if isinstance(exhausted.error, requests.Timeout):
