@@ -25,6 +25,7 @@ SECRET_ENV = (
     "SS3_REGISTRY_TOKEN",
     "SS3_REGISTRY_CLIENT_SECRET",
     "TWINE_PASSWORD",
+    "SS3_MAVEN_PASSWORD",
 )
 # Shorter values are too likely to occur in ordinary text to be replaced by a mask.
 MIN_SECRET_LENGTH = 4
