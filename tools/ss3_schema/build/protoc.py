@@ -17,8 +17,10 @@ from pathlib import Path
 
 from grpc_tools import protoc as grpc_protoc
 
+from ss3_schema.errors import ConfigError, ToolError
 from ss3_schema.gate.images import CompileFailed
 from ss3_schema.report import Violation
+from ss3_schema.validate import utf8_schemas
 from ss3_schema.workspace import PROTO_DIR, Workspace
 
 _DIAGNOSTIC = re.compile(r"^(?P<file>[^:]+?\.proto):(?P<line>\d+):(?P<col>\d+): (?P<message>.*)$")
@@ -33,15 +35,28 @@ def run(ws: Workspace, out: Path, descriptor_set: Path) -> None:
     The descriptor set holds imports and source info: self-contained, comments kept.
     Raises CompileFailed with located diagnostics when the schemas do not compile.
     """
+    files = ws.proto_files()
+    if not files:
+        raise ConfigError(f"{PROTO_DIR}/: no .proto files to generate from")
+    utf8_schemas(ws.proto_dir, files)
     wkt_include = resources.files("grpc_tools") / "_proto"
     args = ["protoc", f"-I{ws.proto_dir}", f"-I{wkt_include}"]
     args += [f"--{name}_out={out}" for name in GENERATORS]
     args += [f"--descriptor_set_out={descriptor_set}", "--include_imports", "--include_source_info"]
     with _captured_stderr() as captured:
-        code = grpc_protoc.main([*args, *ws.proto_files()])
+        code = grpc_protoc.main([*args, *files])
         diagnostics = captured.read_text(encoding="utf-8", errors="replace") if code else ""
     if code != 0:
-        raise CompileFailed(parse_diagnostics(diagnostics, ws.proto_dir))
+        raise _failure(diagnostics, ws.proto_dir)
+
+
+def _failure(diagnostics: str, proto_dir: Path) -> CompileFailed | ToolError:
+    """A located diagnostic is the schema's fault; anything else (disk full, say) is protoc's."""
+    found = parse_diagnostics(diagnostics, proto_dir)
+    if found and all(v.file != PROTO_DIR for v in found):
+        return CompileFailed(found)
+    lines = [line.strip() for line in diagnostics.splitlines() if line.strip()]
+    return ToolError(f"protoc failed: {lines[0] if lines else 'no diagnostics'}")
 
 
 def parse_diagnostics(text: str, proto_dir: Path | None = None) -> list[Violation]:
