@@ -2,7 +2,7 @@
 
 Quarkus 3.x's Maven plugin refuses Maven 3.8, which is what Debian ships;
 the official binary distribution (``org.apache.maven:apache-maven:<v>:tar.gz:bin``
-on Maven Central) is fetched once with the system ``mvn`` and unpacked into
+on Maven Central) is fetched once with the system ``mvn`` (``devservices.jvm``) and unpacked into
 ``.cache/maven/<v>``. Builds that use it keep their local repository in
 ``.cache/m2``, apart from the developer's ``~/.m2``.
 
@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
 
-from devservices.common import cache_root
+from devservices.common import DevServiceError, cache_root
+from devservices.jvm import maven_copy
 
 DEFAULT_VERSION = "3.9.16"
 MIN_VERSION = (3, 9)
 
 
-class MavenError(RuntimeError):
+class MavenError(DevServiceError):
     """Maven could not be provided."""
 
 
@@ -69,22 +68,7 @@ def ensure_maven(version: str | None = None) -> Path:
 
 
 def _download(version: str, destination: Path) -> Path:
-    system_mvn = shutil.which("mvn")
-    if system_mvn is None:
-        raise MavenError(f"a system mvn is needed once to download Maven {version}; install Debian's maven")
-    artifact = f"org.apache.maven:apache-maven:{version}:tar.gz:bin"
-    command = [
-        system_mvn,
-        "-q",
-        "-B",
-        f"-Dmaven.repo.local={local_repository()}",
-        "dependency:copy",
-        f"-Dartifact={artifact}",
-        f"-DoutputDirectory={destination}",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    archives = sorted(destination.glob("*.tar.gz"))
-    if result.returncode != 0 or not archives:
-        errors = [line for line in (result.stdout + result.stderr).splitlines() if "[ERROR]" in line]
-        raise MavenError(f"mvn could not download {artifact}: {(errors or ['no output'])[0][:300]}")
-    return archives[0]
+    try:
+        return maven_copy(f"org.apache.maven:apache-maven:{version}:tar.gz:bin", destination)
+    except DevServiceError as error:
+        raise MavenError(str(error)) from None

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import socket
 import threading
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from ss3_schema.errors import ConfigError, PublishConflict, PublishError
+from ss3_schema.redact import display_url
 from ss3_schema.release.publish import (
     Credentials,
     DirectoryIndex,
@@ -24,33 +23,17 @@ from ss3_schema.release.publish import (
     open_index,
     publish,
     read_distribution,
-    safe_url,
 )
 from ss3_schema.release.simple_index import parse_project_page
+
+from tests import wheels
 
 SECRET = "pa55-w0rd-never-shown"
 NO_WAIT = RetryPolicy(attempts=3, backoff_s=0.0)
 
 
 def make_wheel(directory: Path, payload: str = "x = 1\n", name: str = "demo", version: str = "1.0.0") -> Path:
-    """A minimal valid wheel; `payload` changes its bytes."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}-{version}-py3-none-any.whl"
-    info = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}/__init__.py": payload,
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nRequires-Dist: protobuf\n",
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    with zipfile.ZipFile(path, "w") as wheel:
-        for member, text in files.items():
-            wheel.writestr(member, text)
-        wheel.writestr(f"{info}/RECORD", "".join(f"{m},{_record_hash(t)},{len(t)}\n" for m, t in files.items()))
-    return path
-
-
-def _record_hash(text: str) -> str:
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+    return wheels.make_wheel(directory, payload, name=name, version=version)
 
 
 def sha256(path: Path) -> str:
@@ -264,7 +247,7 @@ def test_simple_index_is_derived_from_the_upload_url(upload: str, simple: str) -
 
 
 def test_urls_are_printed_without_credentials() -> None:
-    assert safe_url(f"https://ci:{SECRET}@repo.example/simple/") == "https://repo.example/simple/"
+    assert display_url(f"https://ci:{SECRET}@repo.example/simple/") == "https://repo.example/simple/"
     assert SECRET not in repr(Credentials("ci", SECRET))
 
 

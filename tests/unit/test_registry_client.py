@@ -294,5 +294,5 @@ def test_credentials_in_the_url_are_used_but_never_shown() -> None:
 
 
 def test_non_http_urls_are_refused() -> None:
-    with pytest.raises(ConfigError, match="not an http"):
+    with pytest.raises(ConfigError, match="not a valid http"):
         connection_from_env("registry.test:8080", {})

@@ -1,14 +1,22 @@
-"""Bounded retries of one HTTP request, shared by the registry and package-index clients.
+"""Bounded retries of one HTTP request, each attempt under one total deadline.
 
+Shared by the registry client, its OIDC token requests and publish.
 Connection errors, timeouts and 5xx answers are retried with exponential
 backoff; 4xx answers and TLS failures never are, because the same request
 would get the same answer. Callers turn RetriesExhausted into their own
 one-line error.
+
+requests' timeout bounds each socket read, not the request: a server that
+sends one byte a second never trips it. So every attempt runs in a worker
+thread and is abandoned when its deadline passes (`within_deadline`); the
+read timeout still given to requests makes the abandoned thread end on its
+own soon after.
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,21 +59,50 @@ class RetriesExhausted(Exception):
         self.elapsed = elapsed
 
 
+class DeadlineExceeded(requests.exceptions.Timeout):
+    """The whole attempt (connect, send, headers, body) took longer than its deadline."""
+
+
+def within_deadline(send: Callable[[], requests.Response], deadline_s: float) -> requests.Response:
+    """`send()`'s answer if it is complete within `deadline_s` seconds; DeadlineExceeded otherwise."""
+    outcome: list[requests.Response | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(send())
+        except BaseException as exc:  # handed to the waiting thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, name="http-attempt", daemon=True)
+    worker.start()
+    worker.join(deadline_s)
+    if not outcome:
+        raise DeadlineExceeded(f"no complete answer within {deadline_s:g}s")
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
 def send_with_retries(
     send: Callable[[], requests.Response],
     *,
     attempts: int,
     backoff: Backoff,
+    deadline_s: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> requests.Response:
-    """The first answer below 500 from `send`; raises RetriesExhausted, or SSLError unretried."""
+    """The first answer below 500 from `send`, each attempt within `deadline_s`.
+
+    Raises RetriesExhausted, or SSLError unretried.
+    """
     started = time.monotonic()
     error: requests.RequestException | None = None
     response: requests.Response | None = None
     for attempt in range(1, attempts + 1):
         retry_after = None
         try:
-            response, error = send(), None
+            response, error = (send() if deadline_s is None else within_deadline(send, deadline_s)), None
         except requests.exceptions.SSLError:
             raise  # a subclass of ConnectionError, but retrying cannot fix a certificate
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:

@@ -81,7 +81,10 @@ def run_git(args: Sequence[str], cwd: Path, *, check: bool = True) -> subprocess
 
 
 def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
+    """The first non-empty line; when it only announces a list ("...errors:"), with the list's first item."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if lines[0].endswith(":") and len(lines) > 1:
+        return f"{lines[0]} {lines[1]}"
+    return lines[0]

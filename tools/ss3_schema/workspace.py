@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from ss3_schema import validate
 from ss3_schema.errors import ConfigError
 
 PROTO_DIR = "proto"
@@ -67,21 +67,15 @@ def find_workspace(start: Path | None = None) -> Workspace:
 
 
 def read_version(ws: Workspace) -> str:
-    """The release version declared in the VERSION file."""
+    """The release version declared in the VERSION file: MAJOR.MINOR.PATCH, checked here for every stage.
+
+    It ends up in generated Python code and in the wheel's name, so nothing but a plain version passes.
+    """
     try:
-        text = ws.version_file.read_text(encoding="utf-8").strip()
+        text = validate.read_text(ws.version_file, VERSION_FILE).strip()
     except FileNotFoundError:
         raise ConfigError(f"{VERSION_FILE}: missing; it holds the release version, e.g. 1.0.0") from None
     if not text:
         raise ConfigError(f"{VERSION_FILE}: empty; it holds the release version, e.g. 1.0.0")
+    validate.version(text, VERSION_FILE)
     return text
-
-
-def swap_into_place(new: Path, target: Path) -> None:
-    """Replace directory `target` by the complete directory `new` (same filesystem): never half-written."""
-    old = target.with_name(f".old-{target.name}")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)

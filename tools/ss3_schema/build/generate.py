@@ -15,14 +15,14 @@ plugin never leaves half-written output behind.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
+from ss3_schema import atomic
 from ss3_schema.build import protoc, stubs, topics
-from ss3_schema.workspace import Workspace, read_version, swap_into_place
+from ss3_schema.workspace import Workspace, read_version
 
 PACKAGE = "ss3"
 DESCRIPTOR_SET = "_descriptors/ss3.binpb"
@@ -57,16 +57,12 @@ class Generated:
 def generate(ws: Workspace) -> Generated:
     """Regenerate ss3-protos/src/ss3 from proto/ atomically."""
     version = read_version(ws)
-    ws.generated_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".gen-", dir=ws.generated_root))
-    try:
+    with atomic.staging(ws.generated_root, ".gen-") as staging:
         package = _generate_into(ws, staging)
         _add_package_files(ws, package, version)
         target = ws.generated_root / PACKAGE
-        swap_into_place(package, target)
+        atomic.replace_dir(package, target)
         return Generated(target, len(list(target.rglob("*_pb2.py"))), len(list(target.rglob("*.proto"))))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _generate_into(ws: Workspace, staging: Path) -> Path:

@@ -13,16 +13,14 @@ it. Publishing relies on that: the same version must always be the same bytes.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import time
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from ss3_schema import atomic
 from ss3_schema.build.wheel import source_date_epoch
 from ss3_schema.errors import ConfigError, ToolError
 from ss3_schema.workspace import Workspace, read_version
@@ -80,9 +78,14 @@ def build_jar(ws: Workspace) -> MavenArtifact:
         f"{POM_DIR}/pom.properties": render_pom_properties(artifact.version),
     }
     members.update({name: (ws.proto_dir / name).read_bytes() for name in schemas})
-    ws.dist_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomically(artifact.jar, lambda path: write_jar(path, members, _zip_time(ws)))
-    _write_atomically(artifact.pom, lambda path: path.write_bytes(pom))
+    # A failed build leaves the previous files, never half of new ones.
+    with atomic.staging(ws.dist_dir, ".build-jar-") as staging:
+        jar, pom_file = staging / artifact.jar.name, staging / artifact.pom.name
+        write_jar(jar, members, _zip_time(ws))
+        pom_file.write_bytes(pom)
+        for built, target in ((jar, artifact.jar), (pom_file, artifact.pom)):
+            built.chmod(FILE_MODE)
+            atomic.replace_file(built, target)
     return artifact
 
 
@@ -139,16 +142,3 @@ def render_pom(version: str) -> bytes:
 
 def render_pom_properties(version: str) -> bytes:
     return f"artifactId={ARTIFACT_ID}\ngroupId={GROUP_ID}\nversion={version}\n".encode()
-
-
-def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
-    # A failed build leaves the previous file, never half of a new one.
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

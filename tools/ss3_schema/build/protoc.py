@@ -7,8 +7,10 @@ import subprocess
 from pathlib import Path
 
 from ss3_schema.build.generator import ensure_generator
+from ss3_schema.errors import ConfigError, ToolError
 from ss3_schema.gate.images import CompileFailed
 from ss3_schema.report import Violation
+from ss3_schema.validate import utf8_schemas
 from ss3_schema.workspace import PROTO_DIR, Workspace
 
 _DIAGNOSTIC = re.compile(r"^(?P<file>[^:]+?\.proto):(?P<line>\d+):(?P<col>\d+): (?P<message>.*)$")
@@ -23,13 +25,26 @@ def run(ws: Workspace, out: Path, descriptor_set: Path) -> None:
     The descriptor set holds imports and source info: self-contained, comments kept.
     Raises CompileFailed with located diagnostics when the schemas do not compile.
     """
+    files = ws.proto_files()
+    if not files:
+        raise ConfigError(f"{PROTO_DIR}/: no .proto files to generate from")
+    utf8_schemas(ws.proto_dir, files)
     generator = ensure_generator()
     args = [f"-I{ws.proto_dir}", f"-I{generator.include}"]
     args += [f"--{name}_out={out}" for name in GENERATORS]
     args += [f"--descriptor_set_out={descriptor_set}", "--include_imports", "--include_source_info"]
-    proc = subprocess.run(generator.protoc([*args, *ws.proto_files()]), capture_output=True, check=False)
+    proc = subprocess.run(generator.protoc([*args, *files]), capture_output=True, check=False)
     if proc.returncode != 0:
-        raise CompileFailed(parse_diagnostics(proc.stderr.decode("utf-8", errors="replace"), ws.proto_dir))
+        raise _failure(proc.stderr.decode("utf-8", errors="replace"), ws.proto_dir)
+
+
+def _failure(diagnostics: str, proto_dir: Path) -> CompileFailed | ToolError:
+    """A located diagnostic is the schema's fault; anything else (disk full, say) is protoc's."""
+    found = parse_diagnostics(diagnostics, proto_dir)
+    if found and all(v.file != PROTO_DIR for v in found):
+        return CompileFailed(found)
+    lines = [line.strip() for line in diagnostics.splitlines() if line.strip()]
+    return ToolError(f"protoc failed: {lines[0] if lines else 'no diagnostics'}")
 
 
 def parse_diagnostics(text: str, proto_dir: Path | None = None) -> list[Violation]:

@@ -10,12 +10,11 @@ a release tag vX.Y.Z names both wheels, built from the same commit.
 from __future__ import annotations
 
 import email.parser
-import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 
+from ss3_schema import atomic
 from ss3_schema.build.wheel import run_build
 from ss3_schema.errors import ToolError
 from ss3_schema.workspace import Workspace, read_version
@@ -35,12 +34,11 @@ def build_tool_wheel(ws: Workspace) -> Path:
     if not (project / "pyproject.toml").is_file():
         raise ToolError(f"{TOOL_PROJECT}/pyproject.toml not found: the tool is built from the repository root")
     version = read_version(ws)
-    ws.dist_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".build-tool-", dir=ws.dist_dir) as staging:
-        wheel = run_build(ws, project, Path(staging))
+    with atomic.staging(ws.dist_dir, ".build-tool-") as staging:
+        wheel = run_build(ws, project, staging)
         verify_tool_wheel(wheel, version)
         target = ws.dist_dir / wheel.name
-        os.replace(wheel, target)
+        atomic.replace_file(wheel, target)
     return target
 
 

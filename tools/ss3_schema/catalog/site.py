@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from ss3_schema import atomic
 from ss3_schema.catalog.asyncapi import render_asyncapi
 from ss3_schema.catalog.history import first_releases, released_tags, stamp
 from ss3_schema.catalog.model import Catalog, read_catalog
 from ss3_schema.catalog.page import render_page
 from ss3_schema.gate.images import build_image
-from ss3_schema.workspace import Workspace, read_version, swap_into_place
+from ss3_schema.workspace import Workspace, read_version
 
 CATALOG_DIR = "catalog"
 PAGE = "index.html"
@@ -46,14 +45,10 @@ def build_catalog(ws: Workspace, output: Path | None = None) -> Built:
     """Write index.html and asyncapi.yaml into `output` (default dist/catalog), replacing it whole."""
     target = output or catalog_dir(ws)
     catalog, releases = load_catalog(ws)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; the site is for any static host
-    try:
+    with atomic.staging(target.parent, f".{target.name}-") as staging:
+        staging.chmod(0o755)  # mkdtemp makes it private; the site is for any static host
         (staging / PAGE).write_text(render_page(catalog), encoding="utf-8")
         (staging / ASYNCAPI).write_text(render_asyncapi(catalog), encoding="utf-8")
-        swap_into_place(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        atomic.replace_dir(staging, target)
     events = sum(len(t.events) for t in catalog.topics)
     return Built(target, len(catalog.topics), events, releases)

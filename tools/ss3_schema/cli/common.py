@@ -14,12 +14,16 @@ import click
 
 from ss3_schema import console
 from ss3_schema.errors import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, Ss3SchemaError
+from ss3_schema.gate import bufconfig
 from ss3_schema.report import Violation, render, summarize
 from ss3_schema.workspace import Workspace, find_workspace
 
 
 def workspace(root: Path | None) -> Workspace:
-    return find_workspace(root)
+    """The checkout, with its buf.yaml checked before any stage hands it to buf."""
+    ws = find_workspace(root)
+    bufconfig.validate(ws.root)
+    return ws
 
 
 def emit(

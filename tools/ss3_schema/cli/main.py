@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import os
+import signal
 import sys
+from types import FrameType
 
 import click
 
 from ss3_schema import console
 from ss3_schema.errors import EXIT_ERROR, EXIT_OK, ConfigError, Ss3SchemaError
+from ss3_schema.redact import register_env_secrets, scrub
 
 DISTRIBUTION = "ss3-schema"
 # Top-level modules that only the `toolchain` extra installs.
@@ -112,17 +116,41 @@ def cli(quiet: bool, verbose: bool) -> None:
     console.set_verbosity(console.QUIET if quiet else console.VERBOSE if verbose else console.NORMAL)
 
 
+class Terminated(Ss3SchemaError):
+    """SIGTERM (a cancelled CI job): raised in the main thread so that staging is cleaned up."""
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    raise Terminated(f"terminated by signal {signal.Signals(signum).name}; output left as it was")
+
+
 def main() -> None:
-    """Entry point: renders every error once, as one line, and exits with its code."""
+    """Entry point: renders every error once, as one scrubbed line, and exits with its code.
+
+    Nothing escapes as a traceback: an OSError names its file, anything
+    unforeseen is one line too (a bug to report, exit 2).
+    """
+    register_env_secrets(os.environ)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         code = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("error: aborted", err=True)
-        sys.exit(EXIT_ERROR)
+        _fail("aborted")
+    except click.UsageError as exc:
+        # click's usage errors come with the usage text; the message line is what matters.
+        _fail(f"{exc.format_message()} (see --help)")
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_ERROR)
+        _fail(exc.format_message())
     except Ss3SchemaError as exc:
-        console.error(str(exc))
-        sys.exit(exc.exit_code)
+        _fail(str(exc), exc.exit_code)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        _fail(f"{where}{exc.strerror or type(exc).__name__}")
+    except Exception as exc:  # the last line of defence of the exit-code contract
+        _fail(f"internal error ({type(exc).__name__}: {exc}); please report it")
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> None:
+    console.error("; ".join(part.strip() for part in scrub(message).splitlines() if part.strip()))
+    sys.exit(code)

@@ -21,8 +21,8 @@ from ss3_schema.registry.register import COMPATIBILITY_LEVELS
 
 @click.command("register-openapi")
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--group", required=True, help="Registry group of the document.")
-@click.option("--artifact-id", required=True, help="Artifact id of the document.")
+@click.option("--group", required=True, callback=options.registry_id_option, help="Registry group of the document.")
+@click.option("--artifact-id", required=True, callback=options.registry_id_option, help="Artifact id of the document.")
 @click.option(
     "--compatibility",
     type=click.Choice(COMPATIBILITY_LEVELS),

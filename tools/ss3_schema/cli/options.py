@@ -7,6 +7,13 @@ from pathlib import Path
 import click
 
 from ss3_schema.report import FORMATS
+from ss3_schema.validate import registry_id
+
+
+def registry_id_option(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Checks a group or artifact id where it enters: an empty one makes the registry invent one."""
+    return None if value is None else registry_id(value, f"--{(param.name or 'id').replace('_', '-')}")
+
 
 output_format = click.option(
     "--format",
@@ -63,5 +70,6 @@ registry_group = click.option(
     "group",
     default="default",
     show_default=True,
+    callback=registry_id_option,
     help="Registry group of the event artifacts (Apicurio serdes look in 'default').",
 )

@@ -16,9 +16,18 @@ import click
 
 from ss3_schema.cli import options
 from ss3_schema.errors import EXIT_OK, ConfigError, ReleaseRefused
+from ss3_schema.redact import scrub
 from ss3_schema.release import maven, versioning
 from ss3_schema.release.pipeline import ReleaseReport, release, release_config
-from ss3_schema.release.publish import ENV_CERT, ENV_REPOSITORY_URL, PublishResult, default_files, open_index, publish
+from ss3_schema.release.publish import (
+    ENV_CERT,
+    ENV_REPOSITORY_URL,
+    PROJECT,
+    PublishResult,
+    default_files,
+    open_index,
+    publish,
+)
 from ss3_schema.report import render
 from ss3_schema.workspace import find_workspace
 
@@ -72,7 +81,7 @@ def publish_command(
     if not repository_url:
         raise ConfigError(f"no index to publish to: pass --repository-url or set {ENV_REPOSITORY_URL}")
     index = open_index(repository_url, index_url=index_url, ca_bundle=cert)
-    result = publish(list(files) or default_files(find_workspace(root)), index)
+    result = publish(list(files) or default_files(find_workspace(root)), index, project=PROJECT)
     click.echo(json.dumps(asdict(result), indent=2) if fmt == "json" else _publish_text(result))
     return EXIT_OK
 
@@ -205,7 +214,8 @@ def release_command(
         local=local,
     )
     report = release(find_workspace(root), config)
-    click.echo(json.dumps(_release_json(report), indent=2) if fmt == "json" else _release_text(report))
+    # Step details quote errors, which may quote a server: the one redaction applies to them too.
+    click.echo(scrub(json.dumps(_release_json(report), indent=2) if fmt == "json" else _release_text(report)))
     if report.error is not None:
         raise report.error
     return EXIT_OK

@@ -33,6 +33,15 @@ def image_config(config_root: Path) -> str:
     return json.dumps(config)
 
 
+def validate(config_root: Path) -> None:
+    """buf.yaml is one buf reads as intended; checked before any command hands it to buf.
+
+    buf's own errors on a v1 file or a wrong type name neither the key nor the
+    cause (a v1 file shows up as every type "declared multiple times").
+    """
+    image_config(config_root)
+
+
 def gate_rules(config_root: Path) -> dict[str, dict[str, Any]]:
     """What buf.yaml says the gate checks: the effective lint and breaking blocks and the module's own keys."""
     data = _load(config_root / "buf.yaml")

@@ -9,7 +9,6 @@ and that every event carries the envelope.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from google.protobuf import descriptor_pb2
@@ -17,14 +16,12 @@ from google.protobuf.unknown_fields import UnknownFieldSet
 
 from ss3_schema.gate.images import FILE_MESSAGE_TYPE, FILE_OPTIONS, Image, location_span
 from ss3_schema.report import Violation
+from ss3_schema.validate import topic_problem
 
 TOPIC_OPTION_NUMBER = 51000
 EVENT_OPTION_NUMBER = 51001
 ENVELOPE_TYPE = ".ss3.common.v1.EventMetadata"
 ENVELOPE_FIELD = ("metadata", 1)
-# Kafka accepts [a-zA-Z0-9._-]{1,249}; we also require lower case so that
-# topic names never differ only by case.
-TOPIC_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,248}$")
 PACKAGE_STATEMENT = 2
 
 
@@ -100,10 +97,9 @@ def _check_file_topic(image: Image, fd: descriptor_pb2.FileDescriptorProto, owne
         ]
     where = [FILE_OPTIONS, TOPIC_OPTION_NUMBER]
     found = []
-    if not TOPIC_PATTERN.match(topic):
-        found.append(
-            violation_at(image, fd, where, "SS3_EVENT_TOPIC_VALID", f'Topic "{topic}" is not a valid Kafka topic name.')
-        )
+    problem = topic_problem(topic)
+    if problem is not None:
+        found.append(violation_at(image, fd, where, "SS3_EVENT_TOPIC_VALID", problem))
     if not events:
         found.append(
             violation_at(

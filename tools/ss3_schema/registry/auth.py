@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import requests
 
 from ss3_schema.errors import ConfigError, RegistryError
+from ss3_schema.redact import register_env_secrets, register_secret
+from ss3_schema.validate import service_url
 
 USERNAME = "SS3_REGISTRY_USERNAME"
 PASSWORD = "SS3_REGISTRY_PASSWORD"  # noqa: S105 - the variable's name, not a secret
@@ -79,6 +81,7 @@ Credentials = NoAuth | BasicAuth | BearerToken | ClientCredentials
 
 def credentials_from_env(env: Mapping[str, str]) -> Credentials:
     """The one kind of credentials the environment configures; ConfigError if ambiguous."""
+    register_env_secrets(env)
     given = {name for name in (USERNAME, PASSWORD, TOKEN, TOKEN_URL, CLIENT_ID, CLIENT_SECRET) if env.get(name)}
     kinds = [
         kind
@@ -99,7 +102,8 @@ def credentials_from_env(env: Mapping[str, str]) -> Credentials:
     if kinds[0] == "token":
         return BearerToken(env[TOKEN])
     _require(env, TOKEN_URL, CLIENT_ID, CLIENT_SECRET)
-    return ClientCredentials(env[TOKEN_URL], env[CLIENT_ID], env[CLIENT_SECRET], env.get(SCOPE) or None)
+    token_url = service_url(env[TOKEN_URL], TOKEN_URL).url
+    return ClientCredentials(token_url, env[CLIENT_ID], env[CLIENT_SECRET], env.get(SCOPE) or None)
 
 
 def _require(env: Mapping[str, str], *names: str) -> None:
@@ -149,7 +153,7 @@ class TokenSource:
                 f"for {self._credentials.describe()}"
             )
         if response.status_code != 200:
-            raise RegistryError(f"token endpoint answered HTTP {response.status_code}")
+            raise RegistryError(f"token endpoint answered HTTP {response.status_code}; expected 200 with a token")
         return _parse_token(response)
 
 
@@ -159,5 +163,6 @@ def _parse_token(response: requests.Response) -> tuple[str, float]:
         token = body["access_token"]
     except (ValueError, KeyError, TypeError):
         raise RegistryError("token endpoint answered without an access_token") from None
+    register_secret(str(token))  # the access token is as secret as what it was made from
     lifetime = body.get("expires_in")
     return str(token), float(lifetime) if isinstance(lifetime, int | float) else DEFAULT_TOKEN_LIFETIME_S

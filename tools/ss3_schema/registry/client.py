@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
+from ss3_schema import redact, validate
 from ss3_schema.errors import ConfigError, RegistryError
+from ss3_schema.redact import display_url
 from ss3_schema.registry.auth import (
     BasicAuth,
     BearerToken,
@@ -84,7 +86,9 @@ def connection_from_env(
         raise ConfigError("registry timeout must be > 0 and retries >= 0")
     if ca_bundle is not None and not ca_bundle.is_file():
         raise ConfigError(f"CA bundle {ca_bundle} does not exist")
-    return Connection(_base_url(url), timeout, retries, ca_bundle, _url_credentials(url))
+    parsed = validate.service_url(url, "registry URL")
+    credentials = BasicAuth(parsed.username, parsed.password or "") if parsed.username is not None else None
+    return Connection(_base_url(parsed.url), timeout, retries, ca_bundle, credentials)
 
 
 def _env_number(env: Mapping[str, str], name: str, kind: Callable[[str], Number], default: Number) -> Number:
@@ -98,29 +102,10 @@ def _env_number(env: Mapping[str, str], name: str, kind: Callable[[str], Number]
 
 
 def _base_url(url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"registry URL {display_url(url)!r} is not an http(s) URL")
+    parts = urlsplit(url)
     # Accept the API root as well as the server root.
     path = parts.path.rstrip("/").removesuffix(API_PATH)
     return display_url(urlunsplit((parts.scheme, parts.netloc, path, "", "")))
-
-
-def _url_credentials(url: str) -> BasicAuth | None:
-    parts = urlsplit(url.strip())
-    if parts.username is None:
-        return None
-    return BasicAuth(unquote(parts.username), unquote(parts.password or ""))
-
-
-def display_url(url: str) -> str:
-    """The URL without user:password@, query or fragment: safe to print."""
-    parts = urlsplit(url.strip())
-    host = parts.hostname or ""
-    netloc = f"[{host}]" if ":" in host else host
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
 @dataclass(frozen=True)
@@ -222,7 +207,7 @@ class RegistryClient:
         }
         response = self._call("POST", f"/groups/{_seg(group)}/artifacts", params=params, json=body)
         if response.status_code == 200:
-            return _version_info(response.json()["version"])
+            return _version_info(_json_field(response, "version", f"registering {new.artifact_id}"))
         rejection = _rejection(response)
         if rejection is None:
             raise self._unexpected(response, f"registering {new.artifact_id}")
@@ -259,17 +244,20 @@ class RegistryClient:
         """Every version in the group, oldest first (paged search, not one call per artifact)."""
         found: list[VersionInfo] = []
         for page in self._search_pages(group):
-            found += [_version_info(item) for item in page]
+            found += page
         return found
 
-    def _search_pages(self, group: str) -> Iterator[list[dict[str, Any]]]:
+    def _search_pages(self, group: str) -> Iterator[list[VersionInfo]]:
         offset = 0
         while True:
             params = {"groupId": group, "limit": PAGE_SIZE, "offset": offset, "orderby": "globalId", "order": "asc"}
             response = self._call("GET", "/search/versions", params=params)
-            self._expect(response, 200, f"listing the versions of group {group}")
-            items: list[dict[str, Any]] = response.json().get("versions", [])
-            yield items
+            doing = f"listing the versions of group {group}"
+            self._expect(response, 200, doing)
+            items = _json_field(response, "versions", doing)
+            if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+                raise _malformed(response, doing, "`versions` is not a list of objects")
+            yield [_version_info(item, response, doing) for item in items]
             offset += len(items)
             if len(items) < PAGE_SIZE:
                 return
@@ -281,8 +269,9 @@ class RegistryClient:
         response = self._call("GET", self._rule_path(group, artifact_id, rule_type))
         if response.status_code == 404:
             return None
-        self._expect(response, 200, f"reading the {rule_type} rule of {artifact_id}")
-        return str(response.json()["config"])
+        doing = f"reading the {rule_type} rule of {artifact_id}"
+        self._expect(response, 200, doing)
+        return str(_json_field(response, "config", doing))
 
     def create_rule(self, group: str, artifact_id: str, rule_type: str, config: str) -> bool:
         """Add the rule; False when the artifact already has one of that type (409)."""
@@ -343,10 +332,19 @@ class RegistryClient:
         def attempt() -> requests.Response:
             with self._count_lock:
                 self.requests_sent += 1
-            return self._session.request(method, url, timeout=self.connection.timeout, verify=verify, **kwargs)
+            # No redirects: a 307 would re-send the body (a client secret, say) to wherever it points.
+            return self._session.request(
+                method, url, timeout=self.connection.timeout, verify=verify, allow_redirects=False, **kwargs
+            )
 
         try:
-            return send_with_retries(attempt, attempts=self.connection.retries + 1, backoff=BACKOFF, sleep=self._sleep)
+            response = send_with_retries(
+                attempt,
+                attempts=self.connection.retries + 1,
+                backoff=BACKOFF,
+                deadline_s=self.connection.timeout,
+                sleep=self._sleep,
+            )
         except requests.exceptions.SSLError:
             raise RegistryError(
                 f"TLS verification of the {where} failed; "
@@ -354,6 +352,14 @@ class RegistryClient:
             ) from None
         except RetriesExhausted as exhausted:
             raise RegistryError(f"{where} failed: {_exhausted_reason(exhausted, self.connection.timeout)}") from None
+        except requests.RequestException as exc:
+            raise RegistryError(f"{where} failed: {type(exc).__name__}") from None
+        if response.is_redirect:
+            location = display_url(response.headers.get("Location", "?"))
+            raise RegistryError(
+                f"{where} redirected (HTTP {response.status_code}) to {location}; configure that URL instead"
+            )
+        return response
 
     # -- answers ---------------------------------------------------------------
 
@@ -379,14 +385,34 @@ def _seg(value: str) -> str:
     return quote(value, safe="")
 
 
-def _version_info(item: Mapping[str, Any]) -> VersionInfo:
-    content_id = item.get("contentId")
-    return VersionInfo(
-        str(item["artifactId"]),
-        str(item["version"]),
-        int(item["globalId"]),
-        int(content_id) if isinstance(content_id, int) else 0,
-    )
+def _version_info(item: Any, response: requests.Response | None = None, doing: str = "") -> VersionInfo:
+    try:
+        content_id = item.get("contentId")
+        return VersionInfo(
+            str(item["artifactId"]),
+            str(item["version"]),
+            int(item["globalId"]),
+            int(content_id) if isinstance(content_id, int) else 0,
+        )
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise _malformed(response, doing, "a version lacks artifactId, version or a numeric globalId") from None
+
+
+def _json_field(response: requests.Response, key: str, doing: str) -> Any:
+    """`key` of the JSON object the server answered; RegistryError if the answer is anything else."""
+    try:
+        body = response.json()
+    except ValueError:
+        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+        raise _malformed(response, doing, f"the answer is not JSON ({redact.server_text(kind)})") from None
+    if not isinstance(body, dict) or key not in body:
+        raise _malformed(response, doing, f"the answer is not a JSON object with `{key}`")
+    return body[key]
+
+
+def _malformed(response: requests.Response | None, doing: str, what: str) -> RegistryError:
+    status = f"HTTP {response.status_code} " if response is not None else ""
+    return RegistryError(f"registry answered {status}{doing}, but {what}; is the URL an Apicurio Registry 3.x?")
 
 
 def _rejection(response: requests.Response) -> Rejection | None:
@@ -400,21 +426,23 @@ def _rejection(response: requests.Response) -> Rejection | None:
     body = _json_object(response)
     if body.get("name") != RULE_VIOLATION and "causes" not in body:
         return None
+    raw_causes = body.get("causes")
     causes = tuple(
-        Cause(str(c.get("description", "")), str(c.get("context", "")))
-        for c in body.get("causes") or []
+        Cause(redact.server_text(str(c.get("description", ""))), redact.server_text(str(c.get("context", ""))))
+        for c in (raw_causes if isinstance(raw_causes, list) else [])
         if isinstance(c, dict)
     )
-    title = str(body.get("title") or body.get("message") or "rule violation")
+    title = redact.server_text(str(body.get("title") or body.get("message") or "rule violation"))
     if not causes:
         # VALIDITY violations carry no causes; the parser's message is in `detail`.
-        causes = (Cause(str(body.get("detail") or title), ""),)
+        causes = (Cause(redact.server_text(str(body.get("detail") or title)), ""),)
     return Rejection(title, causes)
 
 
 def _problem_title(response: requests.Response) -> str:
+    # The server's words are untrusted: one that reflects the request would echo its credentials.
     body = _json_object(response)
-    return str(body.get("title") or body.get("message") or response.reason or "no details")
+    return redact.server_text(str(body.get("title") or body.get("message") or response.reason or "no details"))
 
 
 def _json_object(response: requests.Response) -> dict[str, Any]:

@@ -23,11 +23,19 @@ OPENAPI = "OPENAPI"
 JSON_CONTENT_TYPE = "application/json"
 YAML_CONTENT_TYPE = "application/x-yaml"
 DEFAULT_OPENAPI_COMPATIBILITY = "BACKWARD"
+# Far above any real service's API description, far below what costs minutes to parse.
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+# Nodes of the document with every YAML alias expanded: a billion-laughs document
+# is tiny on disk and explodes only when expanded, here or on the server.
+MAX_EXPANDED_NODES = 1_000_000
 
 
 def load_openapi(path: Path, artifact_id: str) -> PlannedArtifact:
     """Read and validate an OpenAPI 3 document; SchemaError naming the file and key otherwise."""
     try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise SchemaError(f"{path}: {size} bytes, more than the {MAX_DOCUMENT_BYTES} an OpenAPI document may have")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SchemaError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
@@ -44,11 +52,32 @@ def _parse(path: Path, text: str) -> tuple[Any, str]:
     except ValueError:
         pass
     try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _require_bounded_expansion(path, node)
         return yaml.safe_load(text), YAML_CONTENT_TYPE
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f":{where.line + 1}" if where is not None else ""
         raise SchemaError(f"{path}{line}: neither valid JSON nor valid YAML ({getattr(exc, 'problem', exc)})") from None
+
+
+def _require_bounded_expansion(path: Path, root: yaml.Node | None) -> None:
+    """Count nodes as if every alias were expanded, stopping as soon as the count is too high."""
+    count = 0
+    pending = [root] if root is not None else []
+    while pending:
+        node = pending.pop()
+        count += 1
+        if count > MAX_EXPANDED_NODES:
+            raise SchemaError(
+                f"{path}: expands to more than {MAX_EXPANDED_NODES} nodes through YAML aliases; "
+                "not sent to the registry (write the repeated parts out, or use $ref)"
+            )
+        if isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                pending += (key, value)
 
 
 def _require_openapi_3(path: Path, document: Any) -> None:

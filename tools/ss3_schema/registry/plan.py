@@ -20,7 +20,7 @@ from google.protobuf import descriptor_pb2
 
 from ss3_schema.build.generator import ensure_generator
 from ss3_schema.errors import SchemaError
-from ss3_schema.gate.events import EventFile, event_files
+from ss3_schema.gate.events import EventFile, check_declarations, event_files
 from ss3_schema.gate.images import Image
 
 # Re-exported: a plan is made of them, and its importers name them from here.
@@ -44,7 +44,13 @@ def artifact_id_for(topic: str, strategy: str) -> str:
 def plan_registration(
     ws: Workspace, image: Image, strategy: str, *, only: Collection[str] | None = None
 ) -> list[PlannedArtifact]:
-    """The artifacts for every event file (or those named in `only`), dependencies first."""
+    """The artifacts for every event file (or those named in `only`), dependencies first.
+
+    The gate's declaration rules (topic declared, valid and unique; the envelope) hold here too:
+    registration is reachable without the gate (a direct push, a manual run) and an artifact id
+    made from a bad topic can never be taken back.
+    """
+    _require_valid_declarations(image)
     events = {e.name: e for e in event_files(image) if only is None or e.name in only}
     ids = _event_artifact_ids(image, events, strategy)
     files = {fd.name: fd for fd in image.files}
@@ -61,6 +67,17 @@ def plan_registration(
             )
         )
     return planned
+
+
+def _require_valid_declarations(image: Image) -> None:
+    violations = check_declarations(image)
+    if violations:
+        first = violations[0]
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        raise SchemaError(
+            f"{first.file}:{first.line}:{first.column}: {first.rule}: {first.message}{more}; "
+            "nothing registered, run `ss3-schema check`"
+        )
 
 
 def _event_artifact_ids(image: Image, events: Mapping[str, EventFile], strategy: str) -> dict[str, str]:

@@ -27,14 +27,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit
 
 import requests
 from packaging.version import InvalidVersion, Version
 
+from ss3_schema import atomic, redact, validate
 from ss3_schema.build.jar import ARTIFACT_ID, GROUP_ID, MavenArtifact, artifact_paths, build_jar
 from ss3_schema.errors import ConfigError, PublishConflict, PublishError
-from ss3_schema.release.publish import Credentials, exhausted_reason, file_url_path, safe_url, write_atomically
+from ss3_schema.redact import display_url
+from ss3_schema.release.publish import DEFAULT_TIMEOUT_S, Credentials, exhausted_reason, file_url_path
 from ss3_schema.retry import Backoff, RetriesExhausted, send_with_retries
 from ss3_schema.workspace import Workspace, read_version
 
@@ -51,7 +52,6 @@ TRUSTED_CHECKSUMS = ("sha256", "sha512", "sha1")
 HEX = re.compile(r"[0-9a-f]+")
 ARTIFACT_PATH = f"{GROUP_ID.replace('.', '/')}/{ARTIFACT_ID}"
 METADATA = f"{ARTIFACT_PATH}/maven-metadata.xml"
-TIMEOUT_S = (10.0, 120.0)
 ATTEMPTS = 4
 BACKOFF = Backoff(base_s=1.0, cap_s=8.0)
 USER_AGENT = "ss3-schema-maven"
@@ -86,11 +86,12 @@ class Repository(Protocol):
 
 def open_repository(url: str, *, credentials: Credentials | None = None, ca_bundle: str | None = None) -> Repository:
     """`file://` is a directory, http(s) a repository that accepts PUT."""
-    if url.startswith("file:"):
+    if url.strip().startswith("file:"):
         return DirectoryRepository(file_url_path(url))
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise ConfigError(f"{ENV_REPOSITORY_URL} must be http(s):// or file://, not {safe_url(url)!r}")
-    return HttpRepository(url, credentials or Credentials(), ca_bundle=ca_bundle)
+    parsed = validate.service_url(url, f"{ENV_REPOSITORY_URL} (http(s):// or file://)")
+    if (credentials is None or credentials.auth is None) and parsed.username is not None:
+        credentials = Credentials(parsed.username, parsed.password)
+    return HttpRepository(parsed.url, credentials or Credentials(), ca_bundle=ca_bundle)
 
 
 def repository_from_env(env: Mapping[str, str] | None = None, *, required: bool = False) -> Repository | None:
@@ -278,8 +279,11 @@ class DirectoryRepository:
 
     def write(self, path: str, data: bytes) -> None:
         target = self.root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(target, data)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise atomic.output_error(target.parent, exc) from None
+        atomic.write_file(target, data)
 
 
 class HttpRepository:
@@ -288,13 +292,15 @@ class HttpRepository:
     def __init__(self, url: str, credentials: Credentials, *, ca_bundle: str | None = None) -> None:
         self.url = url if url.endswith("/") else url + "/"
         self._credentials = credentials
+        # Given per request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's verify.
+        self._verify: str | bool = ca_bundle or True
         self._session = requests.Session()
-        self._session.verify = ca_bundle or True
         self._session.headers["User-Agent"] = USER_AGENT
+        redact.register_secret(credentials.password)
 
     @property
     def destination(self) -> str:
-        return safe_url(self.url)
+        return display_url(self.url)
 
     def read(self, path: str) -> bytes | None:
         response = self._send("GET", path, None)
@@ -317,17 +323,19 @@ class HttpRepository:
                 url,
                 data=data,
                 auth=self._credentials.auth,
-                timeout=TIMEOUT_S,
+                timeout=DEFAULT_TIMEOUT_S,
+                verify=self._verify,
                 # A redirect is reported, not followed: the credentials stay with this host.
                 allow_redirects=False,
             )
 
         try:
-            return send_with_retries(attempt, attempts=ATTEMPTS, backoff=BACKOFF)
+            return send_with_retries(attempt, attempts=ATTEMPTS, backoff=BACKOFF, deadline_s=DEFAULT_TIMEOUT_S)
         except requests.exceptions.SSLError:
             raise PublishError(f"{what}: TLS verification failed; set {ENV_CA_BUNDLE} to the CA bundle") from None
         except RetriesExhausted as exhausted:
-            raise PublishError(f"{what}: {exhausted_reason(exhausted)} ({exhausted.attempts} attempts)") from None
+            reason = exhausted_reason(exhausted, DEFAULT_TIMEOUT_S)
+            raise PublishError(f"{what}: {reason} ({exhausted.attempts} attempts)") from None
         except requests.RequestException as exc:
             raise PublishError(f"{what}: {type(exc).__name__}") from None
 
@@ -338,6 +346,6 @@ class HttpRepository:
             hint = f"{'set' if self._credentials.auth is None else 'check'} {ENV_USERNAME} and {ENV_PASSWORD}"
             raise PublishError(f"{where}: the repository refused the credentials (HTTP {status}); {hint}")
         if 300 <= status < 400:
-            raise PublishError(f"{where}: redirected to {safe_url(response.headers.get('Location', '?'))}")
+            raise PublishError(f"{where}: redirected to {display_url(response.headers.get('Location', '?'))}")
         if not 200 <= status < 300:
-            raise PublishError(f"{where}: HTTP {status} {response.reason}")
+            raise PublishError(f"{where}: HTTP {status} {redact.server_text(response.reason or '')}".rstrip())

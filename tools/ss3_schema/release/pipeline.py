@@ -191,6 +191,8 @@ def _version_step(run: _Run) -> Done:
     run.check = check = versioning.check_version(run.ws)
     if check.problem is not None:
         raise ReleaseRefused(check.problem)
+    if run.config.push_tag:
+        _require_remote_tag_free(run.ws, check.declared.tag)
     if check.released_at_head:
         return Done("ok", f"{check.declared}: HEAD is tagged v{check.declared} already; finishing that release")
     return Done("ok", f"{check.declared}: {versioning.summary(check.classification)}")
@@ -288,6 +290,21 @@ def _create_tag(ws: Workspace, tag: str, version: str) -> None:
     has_identity = run_git(["var", "GIT_COMMITTER_IDENT"], ws.root, check=False).returncode == 0
     identity = () if has_identity else FALLBACK_TAGGER
     run_git([*identity, "tag", "-a", tag, "-m", f"ss3-protos {version}", "HEAD"], ws.root)
+
+
+def _require_remote_tag_free(ws: Workspace, tag: str) -> None:
+    """Before anything is published: origin's tag, if any, must already be on HEAD."""
+    proc = run_git(["ls-remote", "--tags", REMOTE, f"refs/tags/{tag}", f"refs/tags/{tag}^{{}}"], ws.root, check=False)
+    if proc.returncode != 0:
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        raise ToolError(f"git ls-remote {REMOTE} {tag} failed: {lines[-1] if lines else proc.returncode}")
+    refs = {name: sha for sha, _, name in (line.partition("\t") for line in proc.stdout.splitlines())}
+    remote = refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}")
+    head = versioning.head_commit(ws)
+    if remote is not None and remote != head:
+        raise ReleaseRefused(
+            f"tag {tag} already exists on {REMOTE} at {remote[:12]}, not HEAD {head[:12]}; bump VERSION"
+        )
 
 
 def _push_tag(ws: Workspace, tag: str) -> None:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import tarfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from email.parser import HeaderParser
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
@@ -34,7 +36,9 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from ss3_schema.errors import ConfigError, PublishConflict, PublishError
+from ss3_schema import atomic, redact, validate
+from ss3_schema.errors import ConfigError, PublishConflict, PublishError, UsageError
+from ss3_schema.redact import display_url
 from ss3_schema.release.simple_index import IndexLink, parse_project_page, render_project_page, render_root_page
 from ss3_schema.retry import Backoff, RetriesExhausted, send_with_retries
 from ss3_schema.workspace import Workspace
@@ -43,8 +47,11 @@ ENV_REPOSITORY_URL = "TWINE_REPOSITORY_URL"
 ENV_USERNAME = "TWINE_USERNAME"
 ENV_PASSWORD = "TWINE_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 ENV_CERT = "TWINE_CERT"
+ENV_TIMEOUT = "SS3_PUBLISH_TIMEOUT"
 SDIST_SUFFIX = ".tar.gz"
-TIMEOUT_S = (10.0, 120.0)  # (connect, read)
+PROJECT = "ss3-protos"
+# One attempt (connect, upload, answer) ends within this many seconds, however slowly the server trickles.
+DEFAULT_TIMEOUT_S = 60.0
 BACKOFF_CAP_S = 8.0
 USER_AGENT = "ss3-schema-publish"
 
@@ -110,6 +117,20 @@ class RetryPolicy:
 
     attempts: int = 4
     backoff_s: float = 1.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RetryPolicy:
+        raw = (os.environ if env is None else env).get(ENV_TIMEOUT)
+        if not raw:
+            return cls()
+        try:
+            timeout = float(raw)
+        except ValueError:
+            timeout = 0.0
+        if not timeout > 0:
+            raise ConfigError(f"{ENV_TIMEOUT}={raw[:20]!r} is not a positive number of seconds")
+        return cls(timeout_s=timeout)
 
     @property
     def backoff(self) -> Backoff:
@@ -135,9 +156,15 @@ class Index(Protocol):
         ...
 
 
-def publish(files: Sequence[Path], index: Index) -> PublishResult:
-    """Upload what the index lacks; skip identical files; refuse changed ones before any upload."""
+def publish(files: Sequence[Path], index: Index, *, project: str | None = None) -> PublishResult:
+    """Upload what the index lacks; skip identical files; refuse changed ones before any upload.
+
+    `project` given: files of any other project are refused before anything is sent.
+    """
     dists = [read_distribution(path) for path in files]
+    strangers = [d.filename for d in dists if project is not None and d.project != canonicalize_name(project)]
+    if strangers:
+        raise UsageError(f"{', '.join(strangers)}: not a distribution of {project}; only {project} is published here")
     known = _index_sha256s(dists, index)
     _refuse_conflicts([(d, known[d.filename]) for d in dists if known.get(d.filename) not in (None, d.sha256)])
     published = [_publish_one(d, known.get(d.filename), index) for d in dists]
@@ -181,7 +208,7 @@ def _publish_one(dist: Distribution, index_sha256: str | None, index: Index) -> 
 
 
 def read_distribution(path: Path) -> Distribution:
-    """Name, version and sha256 of a wheel or sdist, from its (standard) filename."""
+    """Name, version and sha256 of a wheel or sdist whose metadata agrees with its filename."""
     try:
         if path.name.endswith(".whl"):
             name, version, _, _ = parse_wheel_filename(path.name)
@@ -193,7 +220,45 @@ def read_distribution(path: Path) -> Distribution:
         raise ConfigError(f"{path.name}: {exc}") from None
     if not path.is_file():
         raise ConfigError(f"{path}: no such file")
+    meta_name, meta_version = _metadata_name_version(path)
+    # An index keeps a file forever: one whose name lies about its content must never get there.
+    if canonicalize_name(meta_name) != canonicalize_name(name) or meta_version != str(version):
+        raise ConfigError(
+            f"{path.name}: its metadata says {meta_name[:60]} {meta_version[:30]}, its filename {name} {version}; "
+            "rebuild it instead of renaming it"
+        )
     return Distribution(path, canonicalize_name(name), str(version), file_sha256(path))
+
+
+def _metadata_name_version(path: Path) -> tuple[str, str]:
+    """Name and Version from the METADATA of a wheel or the PKG-INFO of an sdist."""
+    try:
+        text = _wheel_metadata(path) if path.name.endswith(".whl") else _sdist_metadata(path)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, UnicodeDecodeError):
+        raise ConfigError(f"{path.name}: not a readable archive (truncated or corrupt)") from None
+    if text is None:
+        raise ConfigError(f"{path.name}: has no package metadata (METADATA or PKG-INFO)")
+    headers = HeaderParser().parsestr(text)
+    return str(headers.get("Name", "")).strip(), str(headers.get("Version", "")).strip()
+
+
+def _wheel_metadata(path: Path) -> str | None:
+    with zipfile.ZipFile(path) as archive:
+        names = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+        if len(names) != 1:
+            return None
+        if archive.testzip() is not None:
+            raise zipfile.BadZipFile(path.name)
+        return archive.read(names[0]).decode("utf-8")
+
+
+def _sdist_metadata(path: Path) -> str | None:
+    with tarfile.open(path, "r:gz") as archive:
+        for member in archive:
+            if member.isfile() and member.name.count("/") == 1 and member.name.endswith("/PKG-INFO"):
+                stream = archive.extractfile(member)
+                return stream.read().decode("utf-8") if stream is not None else None
+    return None
 
 
 def default_files(ws: Workspace) -> list[Path]:
@@ -220,17 +285,25 @@ def open_index(
     ca_bundle: str | None = None,
     retry: RetryPolicy | None = None,
 ) -> Index:
-    """The index behind an upload URL: `file://` is a directory index, http(s) the upload API."""
-    if repository_url.startswith("file:"):
+    """The index behind an upload URL: `file://` is a directory index, http(s) the upload API.
+
+    Credentials in the URL are used when TWINE_USERNAME/TWINE_PASSWORD are not set; they are
+    split off the URL here, so no request, message or result ever carries them.
+    """
+    if repository_url.strip().startswith("file:"):
         return DirectoryIndex(file_url_path(repository_url))
-    if urlsplit(repository_url).scheme not in ("http", "https"):
-        raise ConfigError(f"repository URL must be http(s):// or file://, not {safe_url(repository_url)!r}")
+    upload = validate.service_url(repository_url, "repository URL (http(s):// or file://)")
+    index = validate.service_url(index_url, "index URL") if index_url else None
+    if credentials is None:
+        credentials = Credentials.from_env()
+        if credentials.auth is None and upload.username is not None:
+            credentials = Credentials(upload.username, upload.password)
     return HttpIndex(
-        repository_url,
-        index_url or derive_index_url(repository_url),
-        credentials or Credentials.from_env(),
+        upload.url,
+        index.url if index else derive_index_url(upload.url),
+        credentials,
         ca_bundle=ca_bundle,
-        retry=retry or RetryPolicy(),
+        retry=retry or RetryPolicy.from_env(),
     )
 
 
@@ -241,18 +314,10 @@ def derive_index_url(repository_url: str) -> str:
     return parts._replace(path=f"{path}/simple/", query="", fragment="").geturl()
 
 
-def safe_url(url: str) -> str:
-    """The URL without user:password@, for messages."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
-
-
 def file_url_path(url: str) -> Path:
-    parts = urlsplit(url)
+    parts = urlsplit(url.strip())
     if parts.netloc not in ("", "localhost"):
-        raise ConfigError(f"file URL must name a local directory: {url!r}")
+        raise ConfigError(f"file URL must name a local directory: {display_url(url)!r}")
     return Path(url2pathname(unquote(parts.path)))
 
 
@@ -272,20 +337,22 @@ class HttpIndex:
         self.index_url = index_url if index_url.endswith("/") else index_url + "/"
         self._credentials = credentials
         self._retry = retry or RetryPolicy()
+        # Given per request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's verify.
+        self._verify: str | bool = ca_bundle or True
         self._session = requests.Session()
-        self._session.verify = ca_bundle or True
         self._session.headers["User-Agent"] = USER_AGENT
+        redact.register_secret(credentials.password)
 
     @property
     def destination(self) -> str:
-        return safe_url(self.upload_url)
+        return display_url(self.upload_url)
 
     def published(self, project: str) -> dict[str, IndexLink]:
         page = urljoin(self.index_url, f"{project}/")
-        response = self._send("GET", page, f"reading {safe_url(page)}", headers={"Accept": "text/html"})
+        response = self._send("GET", page, f"reading {display_url(page)}", headers={"Accept": "text/html"})
         if response.status_code == 404:
             return {}
-        self._require_success(response, f"reading {safe_url(page)}")
+        self._require_success(response, f"reading {display_url(page)}")
         return {link.filename: link for link in parse_project_page(response.text, response.url)}
 
     def sha256_of(self, link: IndexLink) -> str:
@@ -328,16 +395,20 @@ class HttpIndex:
                 data=data,
                 files=files,
                 auth=self._auth_for(url),
-                timeout=TIMEOUT_S,
+                timeout=self._retry.timeout_s,
+                verify=self._verify,
                 allow_redirects=allow_redirects,
             )
 
         try:
-            return send_with_retries(attempt, attempts=self._retry.attempts, backoff=self._retry.backoff)
+            return send_with_retries(
+                attempt, attempts=self._retry.attempts, backoff=self._retry.backoff, deadline_s=self._retry.timeout_s
+            )
         except requests.exceptions.SSLError:
             raise PublishError(f"{what}: TLS verification failed; set {ENV_CERT} to the CA bundle") from None
         except RetriesExhausted as exhausted:
-            raise PublishError(f"{what}: {exhausted_reason(exhausted)} ({exhausted.attempts} attempts)") from None
+            reason = exhausted_reason(exhausted, self._retry.timeout_s)
+            raise PublishError(f"{what}: {reason} ({exhausted.attempts} attempts)") from None
         except requests.RequestException as exc:
             raise PublishError(f"{what}: {type(exc).__name__}") from None
 
@@ -352,10 +423,10 @@ class HttpIndex:
         if status in (401, 403):
             raise PublishError(f"{what}: the index refused the credentials (HTTP {status}); {self._credential_hint()}")
         if 300 <= status < 400:
-            where = safe_url(response.headers.get("Location", "?"))
+            where = display_url(response.headers.get("Location", "?"))
             raise PublishError(f"{what}: redirected to {where}; configure that URL instead")
         if not 200 <= status < 300:
-            raise PublishError(f"{what}: HTTP {status} {response.reason}")
+            raise PublishError(f"{what}: HTTP {status} {redact.server_text(response.reason or '')}".rstrip())
 
     def _credential_hint(self) -> str:
         if self._credentials.auth is None:
@@ -363,10 +434,12 @@ class HttpIndex:
         return f"check {ENV_USERNAME} and {ENV_PASSWORD}"
 
 
-def exhausted_reason(exhausted: RetriesExhausted) -> str:
+def exhausted_reason(exhausted: RetriesExhausted, timeout_s: float) -> str:
     if exhausted.response is not None:
-        return f"HTTP {exhausted.response.status_code} {exhausted.response.reason}"
-    return "timed out" if isinstance(exhausted.error, requests.Timeout) else "cannot connect"
+        return f"HTTP {exhausted.response.status_code} {redact.server_text(exhausted.response.reason or '')}".rstrip()
+    if isinstance(exhausted.error, requests.Timeout):
+        return f"no complete answer within {timeout_s:g}s"
+    return "cannot connect"
 
 
 def _says_already_exists(response: requests.Response) -> bool:
@@ -429,32 +502,23 @@ class DirectoryIndex:
 
     def upload(self, dist: Distribution) -> bool:
         directory = self.simple / dist.project
-        directory.mkdir(parents=True, exist_ok=True)
-        if (directory / dist.filename).exists():
-            return False
-        write_atomically(directory / dist.filename, dist.path.read_bytes())
-        self._write_pages(dist.project)
+        with atomic.locked(self.simple):
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise atomic.output_error(directory, exc) from None
+            if (directory / dist.filename).exists():
+                return False
+            atomic.write_file(directory / dist.filename, dist.path.read_bytes())
+            self._write_pages(dist.project)
         return True
 
     def _write_pages(self, project: str) -> None:
         files = [(name, link.hashes["sha256"]) for name, link in self.published(project).items()]
-        write_atomically(self.simple / project / "index.html", render_project_page(project, files).encode())
+        atomic.write_file(self.simple / project / "index.html", render_project_page(project, files).encode())
         projects = sorted(p.name for p in self.simple.iterdir() if p.is_dir())
-        write_atomically(self.simple / "index.html", render_root_page(projects).encode())
+        atomic.write_file(self.simple / "index.html", render_root_page(projects).encode())
 
 
 def _is_index_internal(name: str) -> bool:
     return name == "index.html" or name.startswith(".")
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    # A reader (pip, a concurrent run) sees the old file or the new one, never half of it.
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -43,11 +43,16 @@ def parse_project_page(text: str, page_url: str) -> list[IndexLink]:
     collector = _AnchorCollector()
     collector.feed(text)
     collector.close()
-    return [_link(href, page_url) for href in collector.hrefs]
+    links = (_link(href, page_url) for href in collector.hrefs)
+    return [link for link in links if link is not None]
 
 
-def _link(href: str, page_url: str) -> IndexLink:
-    url = urljoin(page_url, href)
+def _link(href: str, page_url: str) -> IndexLink | None:
+    """The link an anchor names; None for an href that is not a URL (a page is server text, not trusted)."""
+    try:
+        url = urljoin(page_url, href)
+    except ValueError:
+        return None
     parts = urlsplit(url)
     # PEP 503: the anchor text must equal the final path component, so the
     # URL alone names the file; the fragment carries `<algorithm>=<hex digest>`.

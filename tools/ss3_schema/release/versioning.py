@@ -22,6 +22,7 @@ from typing import Literal
 
 from google.protobuf import descriptor_pb2
 
+from ss3_schema import validate
 from ss3_schema.errors import ConfigError
 from ss3_schema.gate import gitrefs
 from ss3_schema.gate.breaking import compared, incompatibilities
@@ -31,7 +32,6 @@ from ss3_schema.toolchain import run_git
 from ss3_schema.workspace import VERSION_FILE, Workspace, read_version
 
 TAG_PATTERN = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-VERSION_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 # The wheel's protobuf floor is the oldest row of its tested runtimes (see ss3-protos/hatch_build.py).
 PACKAGE_PROJECT = "ss3-protos/pyproject.toml"
 REMOTE = "origin"
@@ -47,10 +47,7 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        match = VERSION_PATTERN.match(text.strip())
-        if match is None:
-            raise ConfigError(f"{VERSION_FILE}: {text.strip()!r} is not a release version MAJOR.MINOR.PATCH")
-        return cls(*(int(part) for part in match.groups()))
+        return cls(*validate.version(text, VERSION_FILE))
 
     def bump(self, level: Level) -> Version:
         if level == "major":
