@@ -7,12 +7,11 @@ numbers, types, labels and JSON names of the message it stands for.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
-import grpc_tools
 import pytest
 from google.protobuf import descriptor_pb2
+from ss3_schema.build.generator import ensure_generator
 from ss3_schema.catalog.asyncapi import event_proto
 from ss3_schema.catalog.model import read_catalog
 from ss3_schema.gate.images import build_image
@@ -20,16 +19,13 @@ from ss3_schema.gate.images import build_image
 from tests.catalog.hard_inputs import hard_events_proto
 from tests.helpers import SchemaRepo
 
-WELL_KNOWN_INCLUDE = Path(grpc_tools.__file__).parent / "_proto"
-
 
 def _compile(text: str, tmp: Path) -> descriptor_pb2.FileDescriptorProto:
     (tmp / "event.proto").write_text(text, encoding="utf-8")
     out = tmp / "event.binpb"
-    cmd = [sys.executable, "-m", "grpc_tools.protoc", f"-I{tmp}", f"-I{WELL_KNOWN_INCLUDE}"]
-    proc = subprocess.run(
-        [*cmd, f"--descriptor_set_out={out}", "event.proto"], capture_output=True, text=True, check=False
-    )
+    generator = ensure_generator()  # the repository's pinned protoc
+    args = [f"-I{tmp}", f"-I{generator.include}", f"--descriptor_set_out={out}", "event.proto"]
+    proc = subprocess.run(generator.protoc(args), capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr + text
     return descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file[0]
 

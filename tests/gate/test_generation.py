@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 from tests.helpers import SchemaRepo, run_cli
+from tests.package.runtimes import runtime_table
 
 BIN = Path(sys.executable).parent
+# The pinned generator writes code for the oldest tested protobuf.
+GENCODE = runtime_table()[0].protobuf
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -35,7 +38,27 @@ def test_buf_generate_with_buf_gen_yaml_matches_ss3_schema_gen(schema_repo: Sche
     assert sorted(theirs) == sorted(ours)
     # Stubs and gRPC modules are byte-identical. The _pb2.py files embed the
     # serialized descriptor, which buf's compiler and protoc fill slightly
-    # differently (e.g. json_name), so only their presence is compared.
+    # differently (e.g. json_name), so for them only the generator is compared:
+    # both come from the pinned one (its gencode version decides the runtimes).
     for name in theirs:
-        if not name.endswith("_pb2.py"):
+        if name.endswith("_pb2.py"):
+            assert _gencode(theirs[name]) == _gencode(ours[name]) == f"# Protobuf Python Version: {GENCODE}", name
+        else:
             assert theirs[name] == ours[name], name
+
+
+def _gencode(module: bytes) -> str:
+    return next(line for line in module.decode().splitlines() if line.startswith("# Protobuf Python Version:"))
+
+
+def test_gen_without_a_reachable_generator_is_one_line_and_writes_nothing(
+    schema_repo: SchemaRepo, tmp_path: Path
+) -> None:
+    # An empty generator cache and no package index: the pinned generator cannot be installed.
+    env = {"SS3_CACHE_DIR": str(tmp_path / "empty-cache"), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": ""}
+    proc = run_cli("gen", cwd=schema_repo.root, env=env)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("error: could not install the generator grpcio-tools==")
+    assert not (schema_repo.root / "ss3-protos" / "src" / "ss3").exists()
+    assert not list((tmp_path / "empty-cache" / "generator").glob("*"))  # no half-installed generator

@@ -216,11 +216,12 @@ def test_item11_release_push_tag_refuses_before_publishing_when_origin_has_the_t
 def test_item12_disk_full_during_gen_is_a_tool_error_not_a_syntax_error(
     monkeypatch: pytest.MonkeyPatch, package_repo: SchemaRepo
 ) -> None:
-    def protoc_out_of_space(_: list[str]) -> int:
-        os.write(2, b"/tmp/out/ss3/orders/v1/order_events_pb2.py: No space left on device\n")
-        return 1
+    def protoc_out_of_space(command: list[str], **_: object) -> subprocess.CompletedProcess[bytes]:
+        stderr = b"/tmp/out/ss3/orders/v1/order_events_pb2.py: No space left on device\n"
+        return subprocess.CompletedProcess(command, 1, b"", stderr)
 
-    monkeypatch.setattr(protoc.grpc_protoc, "main", protoc_out_of_space)
+    protoc.ensure_generator()  # installed before protoc's subprocess call is replaced
+    monkeypatch.setattr(protoc.subprocess, "run", protoc_out_of_space)
     with pytest.raises(ToolError, match="No space left on device") as raised:
         generate(Workspace(package_repo.root))
     assert not isinstance(raised.value, SchemaError)

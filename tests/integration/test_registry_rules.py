@@ -18,11 +18,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import pytest
 import requests
+from ss3_schema.build.generator import ensure_generator
 
 API = "/apis/registry/v3"
 PROTOBUF = "application/x-protobuf"
@@ -750,8 +750,8 @@ DESCRIPTOR_PATH = "google/protobuf/descriptor.proto"
 
 
 def _descriptor_proto() -> str:
-    # grpcio-tools is a pinned tool of the repository; it ships the well-known protos.
-    return (resources.files("grpc_tools") / "_proto" / DESCRIPTOR_PATH).read_text(encoding="utf-8")
+    # The pinned generator ships the well-known protos.
+    return (ensure_generator().include / DESCRIPTOR_PATH).read_text(encoding="utf-8")
 
 
 def test_custom_options_register_with_integrity_and_compatibility(client: Client) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -171,9 +172,12 @@ def test_laptop_release_publishes_into_a_local_index_pip_can_use(
     assert tag_commit(repo, "v0.1.0") is None
     assert run_release(repo).returncode == 0  # converges locally too
 
+    # The printed command as it is, with the wheelhouse standing in for the usual index (protobuf).
+    hint = table["publish"][1].split("(try: ", 1)[1].removesuffix(")")
+    command = shlex.split(hint)
+    assert command[:2] == ["pip", "install"] and command[-1] == "ss3-protos==0.1.0"
     python = fresh_venv(tmp_path / "venv")
-    args = ["--index-url", local_index.as_uri(), "--find-links", str(protobuf_wheelhouse), "ss3-protos==0.1.0"]
-    installed = pip_install(python, *args)
+    installed = pip_install(python, *command[2:], "--no-index", "--find-links", str(protobuf_wheelhouse))
     assert installed.returncode == 0, installed.stderr
     code = "import ss3.orders.v1.order_events_pb2 as events; events.OrderPlaced()"
     run = subprocess.run([str(python), "-W", "error", "-c", code], capture_output=True, text=True, check=False)

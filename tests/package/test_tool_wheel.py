@@ -50,7 +50,7 @@ def test_the_wheel_has_the_version_of_VERSION_and_a_lean_plain_install(checkout:
     assert metadata["Version"] == VERSION
     assert set(unconditional_requirements(_metadata(wheel))) == LEAN
     toolchain = {Requirement(r).name for r in metadata.get_all("Requires-Dist") or [] if "toolchain" in r}
-    assert {"protobuf", "grpcio-tools", "mypy-protobuf", "buf-bin", "twine"} <= toolchain
+    assert {"protobuf", "mypy-protobuf", "buf-bin", "twine"} <= toolchain
     with zipfile.ZipFile(wheel) as archive:
         entry_points = archive.read(f"ss3_schema-{VERSION}.dist-info/entry_points.txt").decode()
     assert "ss3-schema = ss3_schema.cli.main:main" in entry_points

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from ss3_schema.errors import ConfigError
 from ss3_schema.release.versioning import Change, Version, check_version, classify, summary
 from ss3_schema.workspace import Workspace
 
-from tests.helpers import SchemaRepo, run_cli
+from tests.helpers import SchemaRepo, make_schema_repo, run_cli
 
 EVENTS = "proto/ss3/orders/v1/order_events.proto"
 REFUNDED = (
@@ -178,3 +180,32 @@ def test_version_parse_refuses_non_release_versions(text: str) -> None:
 def test_version_bump() -> None:
     version = Version(1, 4, 2)
     assert [str(version.bump(level)) for level in ("patch", "minor", "major")] == ["1.4.3", "1.5.0", "2.0.0"]
+
+
+def _drop_runtimes_below(repo: SchemaRepo, major: int) -> None:
+    lines = repo.read("ss3-protos/pyproject.toml").splitlines(keepends=True)
+    kept = [line for line in lines if not re.match(rf"\s*\{{ protobuf = \"[0-{major - 1}]\.", line)]
+    assert len(kept) < len(lines)
+    repo.write("ss3-protos/pyproject.toml", "".join(kept))
+
+
+def test_raising_the_oldest_supported_protobuf_major_needs_a_major_bump(tmp_path: Path) -> None:
+    repo = make_schema_repo(tmp_path / "repo", with_package=True)
+    release(repo, "1.0.0")
+    _drop_runtimes_below(repo, 6)
+    declare(repo, "1.1.0")
+    refused = run_cli("version", "--check", cwd=repo.root)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "need at least 2.0.0 because the oldest supported protobuf moved from major 5 to 6" in refused.stderr
+    declare(repo, "2.0.0")
+    assert run_cli("version", "--check", cwd=repo.root).returncode == 0
+
+
+def test_widening_the_supported_protobuf_range_is_no_major(tmp_path: Path) -> None:
+    repo = make_schema_repo(tmp_path / "repo", with_package=True)
+    _drop_runtimes_below(repo, 6)
+    repo.commit("narrow")
+    release(repo, "1.0.0")
+    repo.git("checkout", "-q", "HEAD~1", "--", "ss3-protos/pyproject.toml")
+    declare(repo, "1.0.1")
+    assert classify(Workspace(repo.root)).change is Change.NONE

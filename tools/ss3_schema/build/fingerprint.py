@@ -1,8 +1,9 @@
 """Content addressing of `gen`: nothing changed, nothing to do.
 
 The key hashes every input of generation: each file under proto/ and under
-ss3-protos/runtime/ (path and bytes), VERSION, the versions of the generators (grpcio-tools, protobuf,
-mypy-protobuf) and the generator's own code. The record, written next to
+ss3-protos/runtime/ (path and bytes), VERSION, the versions of the generators
+(the pinned grpcio-tools of generator.py, and the protobuf and mypy-protobuf of
+the tool environment) and the generator's own code. The record, written next to
 the package after a successful run, holds that key and the size and mtime
 of every generated file, so a tree edited or deleted by hand is regenerated
 too. Only the standard library is imported here: the no-op path must not pay
@@ -19,10 +20,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ss3_schema.build.generator import GRPCIO_TOOLS_VERSION
 from ss3_schema.workspace import Workspace
 
 RECORD_NAME = ".ss3-gen.json"
-GENERATORS = ("grpcio_tools", "protobuf", "mypy_protobuf")  # distribution names as in *.dist-info
+GENERATORS = ("protobuf", "mypy_protobuf")  # distribution names as in *.dist-info
 _DIST_INFO = re.compile(r"^(?P<name>[A-Za-z0-9_.]+)-(?P<version>[^-]+)\.dist-info$")
 _SKIPPED_DIRS = ("__pycache__",)
 # The generator's code: this package's build stage and the workspace layout it follows.
@@ -38,6 +40,7 @@ def inputs_key(ws: Workspace) -> str:
         _add(digest, f"runtime/{rel}", path.read_bytes())
     _add(digest, "VERSION", ws.version_file.read_bytes() if ws.version_file.is_file() else b"")
     versions = _installed_versions()
+    _add(digest, "tool:grpcio_tools", GRPCIO_TOOLS_VERSION.encode())
     for name in GENERATORS:
         _add(digest, f"tool:{name}", versions.get(name, "missing").encode())
     _add(digest, "python", f"{sys.version_info.major}.{sys.version_info.minor}".encode())

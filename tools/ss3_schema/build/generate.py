@@ -1,8 +1,10 @@
 """Stage: generate the Python package tree of the ss3-protos wheel.
 
-One in-process protoc call (the pinned grpcio-tools) compiles the tree,
-runs the Python and gRPC Python generators and writes the descriptor set;
-mypy-protobuf then writes the typed stubs from that descriptor set. buf.gen.yaml describes the same generation
+One protoc call of the pinned generator (generator.py: an older
+grpcio-tools, so that the wheel imports on protobuf 5.26 to 7.x) compiles the
+tree, runs the Python and gRPC Python generators and writes the descriptor
+set; mypy-protobuf then writes the typed stubs from that descriptor set,
+in-process. buf.gen.yaml describes the same generation
 for `buf generate`; a test keeps the two in agreement.
 
 Everything is produced in a staging directory and swapped into

@@ -1,22 +1,12 @@
-"""The pinned protoc of grpcio-tools, run in-process, with its errors located.
-
-In-process saves a Python start-up per generation; protoc writes its
-diagnostics to file descriptor 2, so they are captured at that level.
-"""
+"""The pinned generator's protoc (generator.py), with its errors located."""
 
 from __future__ import annotations
 
-import os
 import re
-import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from importlib import resources
+import subprocess
 from pathlib import Path
 
-from grpc_tools import protoc as grpc_protoc
-
+from ss3_schema.build.generator import ensure_generator
 from ss3_schema.errors import ConfigError, ToolError
 from ss3_schema.gate.images import CompileFailed
 from ss3_schema.report import Violation
@@ -39,15 +29,13 @@ def run(ws: Workspace, out: Path, descriptor_set: Path) -> None:
     if not files:
         raise ConfigError(f"{PROTO_DIR}/: no .proto files to generate from")
     utf8_schemas(ws.proto_dir, files)
-    wkt_include = resources.files("grpc_tools") / "_proto"
-    args = ["protoc", f"-I{ws.proto_dir}", f"-I{wkt_include}"]
+    generator = ensure_generator()
+    args = [f"-I{ws.proto_dir}", f"-I{generator.include}"]
     args += [f"--{name}_out={out}" for name in GENERATORS]
     args += [f"--descriptor_set_out={descriptor_set}", "--include_imports", "--include_source_info"]
-    with _captured_stderr() as captured:
-        code = grpc_protoc.main([*args, *files])
-        diagnostics = captured.read_text(encoding="utf-8", errors="replace") if code else ""
-    if code != 0:
-        raise _failure(diagnostics, ws.proto_dir)
+    proc = subprocess.run(generator.protoc([*args, *files]), capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise _failure(proc.stderr.decode("utf-8", errors="replace"), ws.proto_dir)
 
 
 def _failure(diagnostics: str, proto_dir: Path) -> CompileFailed | ToolError:
@@ -88,19 +76,3 @@ def _import_path(file: str, proto_dir: Path | None) -> str:
 
 def _violation(file: str, line: int, col: int, message: str) -> Violation:
     return Violation(f"{PROTO_DIR}/{file}", line, col, "COMPILE", message)
-
-
-@contextmanager
-def _captured_stderr() -> Iterator[Path]:
-    """Send fd 2 into a file for the duration; the file is readable after the block."""
-    with tempfile.TemporaryDirectory(prefix="ss3-protoc-") as tmp:
-        path = Path(tmp) / "stderr.txt"
-        with path.open("wb") as sink:
-            sys.stderr.flush()
-            saved = os.dup(2)
-            os.dup2(sink.fileno(), 2)
-            try:
-                yield path
-            finally:
-                os.dup2(saved, 2)
-                os.close(saved)

@@ -1,24 +1,25 @@
 """protoc plugin `protoc-gen-ss3-grpc`: gRPC Python code and typed gRPC stubs.
 
 grpcio-tools ships its gRPC generator only inside its bundled protoc, not as a
-plugin buf could run (grpc/grpc#26125). This plugin runs that generator
-in-process on the request's descriptors, and mypy-protobuf's gRPC stub
-generator next to it. Unlike the raw generators it emits files only for
+plugin buf could run (grpc/grpc#26125). This plugin runs that generator (the
+pinned one, generator.py) on the request's descriptors, and mypy-protobuf's
+gRPC stub generator in-process next to it. Unlike the raw generators it emits files only for
 schema files that declare a service, so event modules get no empty
 `_pb2_grpc.py` that would import grpcio for nothing.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 from google.protobuf.compiler import plugin_pb2
-from grpc_tools import protoc
 
 from ss3_schema.build import stubs
+from ss3_schema.build.generator import ensure_generator
 
 
 def generate_grpc_python(
@@ -30,10 +31,10 @@ def generate_grpc_python(
         set_path.write_bytes(fds.SerializeToString())
         out = Path(tmp) / "out"
         out.mkdir()
-        # protoc.main treats argv[0] as the program name.
-        code = protoc.main(["protoc", f"--descriptor_set_in={set_path}", f"--grpc_python_out={out}", *files])
-        if code != 0:
-            raise RuntimeError(f"grpc_python generator failed with exit {code}")
+        args = [f"--descriptor_set_in={set_path}", f"--grpc_python_out={out}", *files]
+        proc = subprocess.run(ensure_generator().protoc(args), capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"grpc_python generator failed with exit {proc.returncode}: {proc.stderr.strip()}")
         return [
             plugin_pb2.CodeGeneratorResponse.File(name=p.relative_to(out).as_posix(), content=p.read_text("utf-8"))
             for p in sorted(out.rglob("*.py"))

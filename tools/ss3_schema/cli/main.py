@@ -27,7 +27,7 @@ from ss3_schema.redact import register_env_secrets, scrub
 
 DISTRIBUTION = "ss3-schema"
 # Top-level modules that only the `toolchain` extra installs.
-TOOLCHAIN_MODULES = frozenset({"google", "grpc_tools", "mypy_protobuf", "packaging", "twine", "build", "hatchling"})
+TOOLCHAIN_MODULES = frozenset({"google", "mypy_protobuf", "packaging", "twine", "build", "hatchling"})
 
 # command name -> "module:attribute" of its click command
 COMMANDS = {

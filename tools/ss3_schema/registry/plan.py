@@ -15,11 +15,11 @@ references can pin the versions the server returned for them.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from importlib import resources
 
 from google.protobuf import descriptor_pb2
 
-from ss3_schema.errors import SchemaError, ToolError
+from ss3_schema.build.generator import ensure_generator
+from ss3_schema.errors import SchemaError
 from ss3_schema.gate.events import EventFile, check_declarations, event_files
 from ss3_schema.gate.images import Image
 
@@ -133,11 +133,7 @@ def _read_schema(ws: Workspace, image: Image, name: str) -> str:
 
 def well_known_schema(name: str) -> str:
     """The text of a `google/protobuf/*` file as shipped with the pinned protoc."""
-    try:
-        source = resources.files("grpc_tools") / "_proto" / name
-    except ModuleNotFoundError:
-        hint = "pip install 'ss3-schema[toolchain]'"
-        raise ToolError(f"{name} comes with grpcio-tools, which is not installed: {hint}") from None
+    source = ensure_generator().include / name
     if not source.is_file():
         raise SchemaError(f"{name} is imported by an event file but is not a file the pinned protoc ships")
     return source.read_text(encoding="utf-8")

@@ -235,9 +235,21 @@ def _publish_step(run: _Run) -> Done:
         ) from None
     outcome = result.files[0].outcome
     if run.config.local:
-        hint = f"pip install --index-url {result.destination} ss3-protos=={run.version}"
-        return Done(f"{outcome} (local)", f"{result.destination} (try: {hint})")
+        return Done(
+            f"{outcome} (local)", f"{result.destination} (try: {local_install_hint(result.destination, run.version)})"
+        )
     return Done(str(outcome), result.destination)
+
+
+def local_install_hint(simple_url: str, version: versioning.Version) -> str:
+    """A pip command that installs the wheel from the local index and its dependencies from the usual one.
+
+    The local index holds only ss3-protos, so it is added as a place to find
+    links rather than used as the index: protobuf still comes from the index
+    pip is configured with, and the exact version pin keeps the local file
+    the only candidate.
+    """
+    return f"pip install --find-links {simple_url.rstrip('/')}/ss3-protos/ ss3-protos=={version}"
 
 
 def _tool_step(run: _Run) -> Done:

@@ -5,7 +5,7 @@ The working tree is compared with the highest release tag that is an
 ancestor of HEAD (SemVer, as in docs/releasing.md):
 
   breaking (anything the gate's breaking check reports)  refused: add a vN package instead
-  protobuf runtime pin moved to a new major               major
+  oldest supported protobuf moved to a new major          major
   any other change of the compiled schema                 minor (additions, options, deprecations)
   comments or formatting only, or no schema change        patch
   no release tag yet                                      first release: anything >= 0.1.0
@@ -14,6 +14,7 @@ ancestor of HEAD (SemVer, as in docs/releasing.md):
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,9 +32,8 @@ from ss3_schema.toolchain import run_git
 from ss3_schema.workspace import VERSION_FILE, Workspace, read_version
 
 TAG_PATTERN = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-# The wheel's protobuf floor follows the toolchain pinned here (see hatch_build.py).
-TOOLCHAIN_PINS = "requirements/tools.txt"
-PROTOBUF_PIN = re.compile(r"^protobuf==(\d+)\.", re.MULTILINE)
+# The wheel's protobuf floor is the oldest row of its tested runtimes (see ss3-protos/hatch_build.py).
+PACKAGE_PROJECT = "ss3-protos/pyproject.toml"
 REMOTE = "origin"
 
 Level = Literal["patch", "minor", "major"]
@@ -81,7 +81,7 @@ class Change(StrEnum):
     NONE = "no schema change"
     COMMENTS = "comments or formatting only"
     SCHEMA = "schema change"
-    RUNTIME_MAJOR = "protobuf runtime major"
+    RUNTIME_MAJOR = "protobuf floor major"
     BREAKING = "breaking"
 
 
@@ -286,20 +286,25 @@ def _source_info(image: Image | None) -> dict[str, bytes]:
 
 
 def _runtime_major_change(ws: Workspace, last: ReleaseTag) -> str:
-    """A move of the pinned protobuf to another major: consumers on the old runtime cannot upgrade."""
-    old = run_git(["show", f"{last.commit}:{TOOLCHAIN_PINS}"], ws.root, check=False)
-    new_file = ws.root / TOOLCHAIN_PINS
+    """The oldest supported protobuf moved to a higher major: services on the old major cannot upgrade."""
+    old = run_git(["show", f"{last.commit}:{PACKAGE_PROJECT}"], ws.root, check=False)
+    new_file = ws.root / PACKAGE_PROJECT
     if old.returncode != 0 or not new_file.is_file():
         return ""
-    old_major, new_major = _protobuf_major(old.stdout), _protobuf_major(new_file.read_text(encoding="utf-8"))
-    if old_major is None or new_major is None or old_major == new_major:
+    old_major, new_major = oldest_protobuf_major(old.stdout), oldest_protobuf_major(new_file.read_text("utf-8"))
+    if old_major is None or new_major is None or new_major <= old_major:
         return ""
-    return f"the protobuf runtime moved from major {old_major} to {new_major} ({TOOLCHAIN_PINS})"
+    return f"the oldest supported protobuf moved from major {old_major} to {new_major} ({PACKAGE_PROJECT})"
 
 
-def _protobuf_major(pins: str) -> int | None:
-    match = PROTOBUF_PIN.search(pins)
-    return int(match.group(1)) if match else None
+def oldest_protobuf_major(pyproject: str) -> int | None:
+    """The major of the oldest protobuf in the wheel's tested-runtimes table, if the text has one."""
+    try:
+        hook = tomllib.loads(pyproject)["tool"]["hatch"]["metadata"]["hooks"]["custom"]
+        majors = [int(str(row["protobuf"]).split(".")[0]) for row in hook["tested-runtimes"]]
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError):
+        return None
+    return min(majors, default=None)
 
 
 def head_commit(ws: Workspace) -> str:

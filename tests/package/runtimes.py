@@ -1,0 +1,81 @@
+"""The tested runtimes of the wheel and their cached venvs.
+
+The runtime pairs come from `tested-runtimes` in ss3-protos/pyproject.toml,
+the same table hatch_build.py turns into Requires-Dist. Each pair gets a venv
+under .cache/runtime-matrix/, installed once from the package index and
+reused while its pins are unchanged; only the wheel is reinstalled per run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.helpers import REPO_ROOT
+
+CACHE = REPO_ROOT / ".cache" / "runtime-matrix"
+PIP = ("-m", "pip", "--disable-pip-version-check")
+READY = ".ready"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    protobuf: str
+    grpcio: str
+    types_protobuf: str
+    types_grpcio: str
+
+    @property
+    def name(self) -> str:
+        return f"protobuf-{self.protobuf}-grpcio-{self.grpcio}"
+
+    def pins(self) -> list[str]:
+        return [
+            f"protobuf=={self.protobuf}",
+            f"grpcio=={self.grpcio}",
+            f"types-protobuf=={self.types_protobuf}",
+            f"types-grpcio=={self.types_grpcio}",
+        ]
+
+
+def runtime_table(project: Path = REPO_ROOT / "ss3-protos") -> list[Runtime]:
+    config = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    rows = config["tool"]["hatch"]["metadata"]["hooks"]["custom"]["tested-runtimes"]
+    return [Runtime(r["protobuf"], r["grpcio"], r["types-protobuf"], r["types-grpcio"]) for r in rows]
+
+
+def runtime_python(runtime: Runtime) -> Path:
+    """The python of the runtime's venv, created and filled from the index when missing."""
+    key = hashlib.sha256("\n".join([sys.version, *runtime.pins()]).encode()).hexdigest()[:10]
+    venv = CACHE / f"{runtime.name}-{key}"
+    python = venv / "bin" / "python"
+    if (venv / READY).is_file():
+        return python
+    shutil.rmtree(venv, ignore_errors=True)  # a half-made venv from an interrupted run
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    install = [str(python), *PIP, "install", "--quiet", "--only-binary=:all:", *runtime.pins()]
+    proc = subprocess.run(install, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{runtime.name}: installing {runtime.pins()} failed: {proc.stderr.strip()[-500:]}")
+    (venv / READY).write_text("\n".join(runtime.pins()) + "\n", encoding="utf-8")
+    return python
+
+
+def install_wheel(python: Path, wheel: Path) -> subprocess.CompletedProcess[str]:
+    """Replace ss3-protos in the venv by `wheel`, offline: the installed runtime must satisfy its requirements."""
+    subprocess.run([str(python), *PIP, "uninstall", "--quiet", "--yes", "ss3-protos"], capture_output=True, check=False)
+    return subprocess.run(
+        [str(python), *PIP, "install", "--quiet", "--no-index", f"{wheel}[grpc]"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def pip_check(python: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(python), *PIP, "check"], capture_output=True, text=True, check=False)
