@@ -15,9 +15,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Self
+from http.server import BaseHTTPRequestHandler
+
+from tests.loopback import LoopbackServer
 
 DRIP = "drip"
 SILENT = "silent"
@@ -43,35 +43,16 @@ Behaviour = Answer | str
 Responder = Callable[[Request], Behaviour]
 
 
-class FakeServer:
+class FakeServer(LoopbackServer):
     def __init__(self, answer: Responder) -> None:
         self.requests: list[Request] = []
         self._answer = answer
         self._stop = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-http", daemon=True)
-        self._thread.start()
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(_handler_for(self), "fake-http")
 
     def close(self) -> None:
-        self._stop.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.close()
+        self._stop.set()  # releases DRIP and SILENT handlers before the server shuts down
+        super().close()
 
 
 def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:

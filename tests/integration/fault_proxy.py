@@ -21,17 +21,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Self
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from tests.loopback import LoopbackServer
 
 FAULTS = ("ok", "503", "500", "slow", "drop-before", "drop-after")
 # Headers that describe one hop, not the message: never forwarded.
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     """Forward to `upstream` (http://host:port), failing the first requests as told."""
 
     def __init__(self, upstream: str, faults: Iterable[str] = (), *, slow_s: float = 3.0) -> None:
@@ -47,15 +47,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self.requests_seen = 0
         self.faults_injected: list[str] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fault-proxy", daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        super().__init__(_handler_for(self), "fault-proxy")
 
     def next_fault(self) -> str | None:
         with self._lock:
@@ -67,17 +59,6 @@ class FaultProxy:
                 return None
             self.faults_injected.append(fault)
             return fault
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.close()
 
 
 def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
