@@ -197,7 +197,7 @@ def _write_config(state_dir: Path, props: Mapping[str, str]) -> Path:
 
 def _format_storage(command: list[str], config: Path) -> None:
     """KRaft needs its metadata log formatted with a cluster id before the first start."""
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    cluster_id = _cluster_id()
     result = subprocess.run(
         [*command, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)],
         capture_output=True,
@@ -207,7 +207,22 @@ def _format_storage(command: list[str], config: Path) -> None:
     )
     if result.returncode != 0:
         lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
-        raise DevServiceError(f"formatting the Kafka storage failed: {lines[-1] if lines else result.returncode}")
+        # The tool logs INFO lines too; the cause is the first line that is not one.
+        causes = [line for line in lines if " INFO " not in line]
+        reason = (causes or lines or [str(result.returncode)])[0]
+        raise DevServiceError(f"formatting the Kafka storage failed: {reason}")
+
+
+def _cluster_id() -> str:
+    """A random KRaft cluster id (22 base64url characters) that StorageTool will take.
+
+    One id in 64 starts with "-", which the tool's argument parser reads as an
+    option; Kafka's own Uuid.randomUuid() skips those for the same reason.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _started(kafka: RunningKafka) -> bool:

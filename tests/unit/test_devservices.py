@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
-from devservices import jvm
+from devservices import jvm, kafka
 from devservices.kafka import broker_properties
 from tests.helpers import REPO_ROOT, server_unavailable
 
@@ -63,3 +65,16 @@ def test_maven_settings_send_every_repository_to_central(tmp_path: Path, monkeyp
     assert f"<url>{jvm.central_url(mvn)}</url>" in settings
     assert jvm.central_url(mvn).startswith("https://")
     assert (tmp_path / ".gitignore").read_text() == "*\n"
+
+
+def test_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # StorageTool reads "-t -Abc…" as an option and refuses to format: one start in 64 failed that way.
+    dash_first = uuid.UUID(bytes=b"\xf8" + bytes(15))  # base64url of 0xf8... starts with "-"
+    assert base64.urlsafe_b64encode(dash_first.bytes).startswith(b"-")
+    fresh = iter([dash_first, uuid.UUID(int=1)])
+    monkeypatch.setattr(kafka.uuid, "uuid4", lambda: next(fresh))
+
+    cluster_id = kafka._cluster_id()
+
+    assert not cluster_id.startswith("-")
+    assert len(cluster_id) == 22
