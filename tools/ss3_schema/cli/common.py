@@ -20,9 +20,10 @@ from ss3_schema.workspace import Workspace, find_workspace
 
 
 def workspace(root: Path | None) -> Workspace:
-    """The checkout, with its buf.yaml checked before any stage hands it to buf."""
+    """The checkout of every schema command: buf.yaml and the schema set checked before any stage reads them."""
     ws = find_workspace(root)
     bufconfig.validate(ws.root)
+    ws.proto_files()  # refuses a symbolic link under proto/ before buf or any stage sees it
     return ws
 
 

@@ -11,6 +11,7 @@ from google.protobuf import descriptor_pb2
 from ss3_schema.errors import SchemaError
 from ss3_schema.report import Violation
 from ss3_schema.toolchain import BUF_VIOLATIONS_EXIT, parse_buf_json, run_buf
+from ss3_schema.workspace import schema_files
 
 # Field numbers inside descriptor.proto, used to address SourceCodeInfo paths.
 FILE_MESSAGE_TYPE = 4
@@ -47,19 +48,18 @@ def build_image(source_dir: Path, output: Path | None = None, *, path_prefix: st
 
     `output` keeps the image file (with imports and source info) when given.
     """
+    own = frozenset(_own_file_names(source_dir))  # refuses what buf must not read, before buf runs
     with tempfile.TemporaryDirectory(prefix="ss3-image-") as tmp:
         target = output or Path(tmp) / "image.binpb"
         proc = run_buf(["build", "--error-format", "json", "-o", str(target)], cwd=source_dir)
         if proc.returncode == BUF_VIOLATIONS_EXIT:
             raise CompileFailed(parse_buf_json(proc.stdout + "\n" + proc.stderr))
         fds = descriptor_pb2.FileDescriptorSet.FromString(target.read_bytes())
-    own = frozenset(_own_file_names(source_dir))
     return Image(files=tuple(fds.file), own=own, path_prefix=path_prefix)
 
 
 def _own_file_names(source_dir: Path) -> list[str]:
-    proto_dir = source_dir / "proto"
-    return [p.relative_to(proto_dir).as_posix() for p in proto_dir.rglob("*.proto")]
+    return schema_files(source_dir)
 
 
 def location_line(fd: descriptor_pb2.FileDescriptorProto, path: list[int]) -> tuple[int, int]:

@@ -1,0 +1,229 @@
+"""Issue 17: the gate cannot be bypassed, and no code from a PR ever holds a credential.
+
+One test (or a few) per numbered finding of the issue, each built the way
+someone with push access to a branch would try it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.helpers import REPO_ROOT, SchemaRepo, make_schema_repo, run_cli
+
+EVENTS = "proto/ss3/orders/v1/order_events.proto"
+DELETED_FIELD = "  // Why the order was cancelled.\n  CancellationReason reason = 3;\n"
+# Two lines in the tool, as the issue found them: every *DELETE* finding is dropped.
+DROP_DELETES = (
+    "    return violations\n",
+    '    return [v for v in violations if "DELETE" not in v.rule]\n',
+)
+WORKFLOWS = REPO_ROOT / ".github" / "workflows"
+
+
+def _pr_that_drops_its_own_findings(tmp_path: Path) -> tuple[SchemaRepo, str]:
+    repo = make_schema_repo(tmp_path / "repo", with_package=True)
+    base = repo.git("rev-parse", "HEAD")
+    repo.git("checkout", "-q", "-b", "pr")
+    repo.replace("tools/ss3_schema/toolchain.py", *DROP_DELETES)
+    repo.replace(EVENTS, DELETED_FIELD, "")
+    repo.commit("drop a field, and the finding that names it")
+    return repo, base
+
+
+def _run_prs_own_tool(repo: SchemaRepo, *args: str) -> subprocess.CompletedProcess[str]:
+    """What the old workflow did: install tools/ from the PR and run it."""
+    env = dict(os.environ, PYTHONPATH=str(repo.path("tools")))
+    command = [sys.executable, "-m", "ss3_schema", *args]
+    return subprocess.run(command, cwd=repo.root, env=env, capture_output=True, text=True, check=False)
+
+
+def _make_pr_gate(repo: SchemaRepo, base: str) -> subprocess.CompletedProcess[str]:
+    """The workflow's gate entry point, run from this checkout (the base) on the PR's checkout."""
+    command = [
+        "make",
+        "-s",
+        "-o",
+        ".venv/.installed",
+        "pr-gate",
+        f"BIN={Path(sys.executable).parent}",
+        f"PR={repo.root}",
+        f"BASE_SHA={base}",
+        "FORMAT=github",
+    ]
+    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+
+
+def test_issue17_item04_a_pr_whose_tool_drops_findings_still_fails_the_gate(tmp_path: Path) -> None:
+    repo, base = _pr_that_drops_its_own_findings(tmp_path)
+    own = _run_prs_own_tool(repo, "check", "--against", base)
+    assert own.returncode == 0, "the fixture's tool should hide the deleted field: " + own.stdout + own.stderr
+
+    gate = _make_pr_gate(repo, base)
+
+    # make exits 2 whenever a recipe fails; the entry point's own code is 1, a finding.
+    assert gate.returncode != 0 and "pr-gate] Error 1" in gate.stderr, gate.stdout + gate.stderr
+    assert f"::error file={EVENTS}," in gate.stdout
+    assert "FIELD_NO_DELETE" in gate.stdout
+
+
+def _workflow(name: str) -> dict[str, Any]:
+    data: dict[Any, Any] = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as true
+    return data
+
+
+def _steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+
+
+def test_issue17_item04_no_job_that_runs_pr_code_holds_a_secret() -> None:
+    for path in sorted(WORKFLOWS.glob("*.yaml")):
+        workflow = _workflow(path.name)
+        if "pull_request" in workflow["on"]:
+            assert "secrets." not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_issue17_item04_the_job_with_the_gate_secret_runs_only_mains_code() -> None:
+    gate = _workflow("gate.yaml")
+    assert set(gate["on"]) == {"pull_request_target"}  # the file as it is on main, never the PR's copy
+    steps = _steps(gate)
+    checkouts = [step.get("with", {}) for step in steps if str(step.get("uses", "")).startswith("actions/checkout@")]
+    assert checkouts[0].get("path") == "base" and "ref" not in checkouts[0]
+    assert checkouts[1] == {
+        "ref": "${{ github.event.pull_request.head.sha }}",
+        "path": "pr",
+        "fetch-depth": 0,
+        "persist-credentials": False,
+    }
+    runs = [step["run"] for step in steps if "run" in step]
+    assert runs == [
+        "make -C base venv",
+        'make -C base pr-gate PR="$GITHUB_WORKSPACE/pr" BASE_SHA="$BASE_SHA" FORMAT=github',
+    ]
+    assert not any("cache" in str(step.get("with", {})) for step in steps)
+
+
+def test_issue17_item04_codeowners_cover_everything_that_decides_the_verdict() -> None:
+    owned = {
+        line.split()[0]
+        for line in (REPO_ROOT / ".github" / "CODEOWNERS").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    required = {"/tools/", "/.github/", "/Makefile", "/buf.yaml", "/buf.gen.yaml", "/gate-overrides.yaml"}
+    assert required | {"/requirements/"} <= owned
+
+
+def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1, proc.stdout + proc.stderr
+    return lines[0]
+
+
+def _link_the_orders_directory(repo: SchemaRepo) -> None:
+    """The issue's recipe: the orders schemas move elsewhere, a link keeps buf compiling them."""
+    repo.path("elsewhere").mkdir()
+    repo.git("mv", "proto/ss3/orders/v1", "elsewhere/orders-v1")
+    repo.path("proto/ss3/orders/v1").symlink_to("../../../elsewhere/orders-v1")
+    repo.replace("elsewhere/orders-v1/order_events.proto", "ss3.orders.order-events.v1", "ss3.orders.renamed.v1")
+    repo.commit("orders through a link")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", "--against", "main"],
+        ["lint"],
+        ["gen"],
+        ["register", "--dry-run", "--registry-url", "http://127.0.0.1:9"],
+        ["version", "--check"],
+        ["catalog"],
+    ],
+    ids=lambda c: c[0],
+)
+def test_issue17_item01_a_symlinked_schema_directory_is_refused_by_every_stage(
+    tmp_path: Path, command: list[str]
+) -> None:
+    repo = make_schema_repo(tmp_path / "repo", with_package=True)
+    repo.git("checkout", "-q", "-b", "pr")
+    _link_the_orders_directory(repo)
+
+    proc = run_cli(*command, cwd=repo.root)
+
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert _one_error_line(proc) == (
+        "error: proto/ss3/orders/v1: a symbolic link; everything under proto/ must be a real file or directory "
+        "in the repository (docs/security.md)"
+    )
+
+
+def test_issue17_item01_a_link_to_a_file_outside_the_repository_is_never_read(
+    tmp_path: Path, schema_repo: SchemaRepo
+) -> None:
+    outside = tmp_path / "outside.proto"
+    outside.write_text('syntax = "proto3";\npackage OUTSIDE_SECRET_TEXT;\nmessage lower_case {}\n', encoding="utf-8")
+    schema_repo.path("proto/ss3/orders/v1/leak.proto").symlink_to(outside)
+
+    for command in (["lint"], ["check", "--against", "main"]):
+        proc = run_cli(*command, cwd=schema_repo.root)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert "OUTSIDE_SECRET_TEXT" not in proc.stdout + proc.stderr
+        assert "proto/ss3/orders/v1/leak.proto: a symbolic link" in _one_error_line(proc)
+
+
+def test_issue17_item01_linked_buf_yaml_or_version_is_refused(tmp_path: Path, schema_repo: SchemaRepo) -> None:
+    for name in ("buf.yaml", "VERSION"):
+        outside = tmp_path / f"outside-{name}"
+        outside.write_bytes(schema_repo.path(name).read_bytes())
+        schema_repo.path(name).unlink()
+        schema_repo.path(name).symlink_to(outside)
+        proc = run_cli("version", "--check", cwd=schema_repo.root)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert _one_error_line(proc) == f"error: {name}: a symbolic link; it must be a real file in the repository"
+        schema_repo.path(name).unlink()
+        schema_repo.path(name).write_bytes(outside.read_bytes())
+
+
+VENDOR_MODULE = "  - path: proto\n  - path: vendor\n"
+
+
+def _events_moved_into_a_second_module(repo: SchemaRepo) -> None:
+    repo.replace("buf.yaml", "  - path: proto\n", VENDOR_MODULE)
+    repo.path("vendor/ss3/orders/v1").mkdir(parents=True)
+    repo.git("mv", EVENTS, "vendor/ss3/orders/v1/order_events.proto")
+    repo.replace("vendor/ss3/orders/v1/order_events.proto", "ss3.orders.order-events.v1", "ss3.orders.renamed.v1")
+
+
+def test_issue17_item02_a_second_module_in_buf_yaml_is_a_narrowing(schema_repo: SchemaRepo) -> None:
+    _events_moved_into_a_second_module(schema_repo)
+
+    proc = run_cli("check", "--against", "main", "--format", "json", cwd=schema_repo.root)
+
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    found = [v for v in json.loads(proc.stdout)["violations"] if v["rule"] == "SS3_GATE_RULES_NARROWED"]
+    line = schema_repo.line_of("buf.yaml", "path: vendor")
+    assert [(v["file"], v["line"], v["message"]) for v in found] == [
+        ("buf.yaml", line, "buf.yaml narrows what the gate checks: modules + vendor.")
+    ]
+
+
+def test_issue17_item02_a_changed_module_list_passes_only_with_a_reviewed_override(schema_repo: SchemaRepo) -> None:
+    schema_repo.replace("buf.yaml", "  - path: proto\n", VENDOR_MODULE)
+    schema_repo.path("vendor/third_party/v1").mkdir(parents=True)
+    schema_repo.write("vendor/third_party/v1/money.proto", 'syntax = "proto3";\npackage third_party.v1;\n')
+    schema_repo.write(
+        "gate-overrides.yaml",
+        'overrides:\n  - change: "modules + vendor"\n    reason: "vendored definitions, reviewed"\n',
+    )
+
+    proc = run_cli("check", "--against", "main", cwd=schema_repo.root)
+
+    assert "modules + vendor; reason: vendored definitions, reviewed" in proc.stderr
+    assert "SS3_GATE_RULES_NARROWED" not in proc.stdout
