@@ -227,3 +227,35 @@ def test_issue17_item02_a_changed_module_list_passes_only_with_a_reviewed_overri
 
     assert "modules + vendor; reason: vendored definitions, reviewed" in proc.stderr
     assert "SS3_GATE_RULES_NARROWED" not in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "v1      .     Order",  # as long as `ss3.orders.v1.Order`
+        "orders .v1.Order   ",
+        "ss3.orders . v1.Order",
+        "ss3.orders.v1.\n      Order",
+        "ss3 /* */ .orders.v1.Order",
+    ],
+)
+def test_issue17_item03_the_full_name_rule_reads_the_type_as_written(schema_repo: SchemaRepo, written: str) -> None:
+    schema_repo.git("checkout", "-q", "-b", "pr")
+    schema_repo.replace(EVENTS, "  ss3.orders.v1.Order order = 2;", f"  {written} order = 2;")
+    schema_repo.commit("a relative name as long as the full one")
+
+    proc = run_cli("check", "--against", "main", cwd=schema_repo.root)
+
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    line = schema_repo.line_of(EVENTS, f"  {written.splitlines()[0]}")
+    assert f"{EVENTS}:{line}:3: SS3_FIELD_TYPE_FULL_NAME: " in proc.stdout
+
+
+def test_issue17_item03_full_names_with_tabs_or_a_leading_dot_pass(schema_repo: SchemaRepo) -> None:
+    schema_repo.git("checkout", "-q", "-b", "pr")
+    schema_repo.replace(EVENTS, "  ss3.orders.v1.Order order = 2;", " \t.ss3.orders.v1.Order\torder = 2;")
+    schema_repo.commit("tabs")
+
+    proc = run_cli("check", "--against", "main", cwd=schema_repo.root)
+
+    assert "SS3_FIELD_TYPE_FULL_NAME" not in proc.stdout, proc.stdout

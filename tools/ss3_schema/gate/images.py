@@ -16,6 +16,8 @@ from ss3_schema.workspace import schema_files
 # Field numbers inside descriptor.proto, used to address SourceCodeInfo paths.
 FILE_MESSAGE_TYPE = 4
 FILE_OPTIONS = 8
+# buf's SourceCodeInfo columns count characters, with a tab advancing to the next multiple of 4.
+SOURCE_TAB_WIDTH = 4
 
 
 class CompileFailed(SchemaError):
@@ -35,6 +37,14 @@ class Image:
     files: tuple[descriptor_pb2.FileDescriptorProto, ...]
     own: frozenset[str]
     path_prefix: str  # how the image's file names map to repository paths
+    source_dir: Path | None = None  # the tree that holds proto/, when its text is still there to read
+
+    def source_line(self, name: str, line: int) -> str | None:
+        """Line `line` (0-based) of own file `name` as written, tabs expanded as buf counts columns."""
+        if self.source_dir is None or name not in self.own:
+            return None
+        lines = (self.source_dir / "proto" / name).read_text(encoding="utf-8").splitlines()
+        return lines[line].expandtabs(SOURCE_TAB_WIDTH) if line < len(lines) else None
 
     def own_files(self) -> list[descriptor_pb2.FileDescriptorProto]:
         return [f for f in self.files if f.name in self.own]
@@ -55,7 +65,7 @@ def build_image(source_dir: Path, output: Path | None = None, *, path_prefix: st
         if proc.returncode == BUF_VIOLATIONS_EXIT:
             raise CompileFailed(parse_buf_json(proc.stdout + "\n" + proc.stderr))
         fds = descriptor_pb2.FileDescriptorSet.FromString(target.read_bytes())
-    return Image(files=tuple(fds.file), own=own, path_prefix=path_prefix)
+    return Image(files=tuple(fds.file), own=own, path_prefix=path_prefix, source_dir=source_dir)
 
 
 def _own_file_names(source_dir: Path) -> list[str]:
