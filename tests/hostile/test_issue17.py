@@ -259,3 +259,74 @@ def test_issue17_item03_full_names_with_tabs_or_a_leading_dot_pass(schema_repo: 
     proc = run_cli("check", "--against", "main", cwd=schema_repo.root)
 
     assert "SS3_FIELD_TYPE_FULL_NAME" not in proc.stdout, proc.stdout
+
+
+FORGED = "ok\n::stop-commands::pause123\nhidden"
+OUR_COMMANDS = ("::error ", "::notice::")
+
+
+def _runner_commands(output: str) -> list[str]:
+    """The lines a GitHub runner would act on: every line that starts with `::` after blanks."""
+    return [line.strip() for line in output.splitlines() if line.strip().startswith("::")]
+
+
+def test_issue17_item05_an_override_reason_cannot_command_the_runner(schema_repo: SchemaRepo) -> None:
+    schema_repo.replace(
+        "buf.yaml", "  use:\n    - FILE\n", "  use:\n    - FILE\n  except:\n    - FIELD_SAME_JSON_NAME\n"
+    )
+    schema_repo.write(
+        "gate-overrides.yaml",
+        f'overrides:\n  - change: "breaking.except + FIELD_SAME_JSON_NAME"\n    reason: {json.dumps(FORGED)}\n',
+    )
+    schema_repo.replace(EVENTS, DELETED_FIELD, "")  # one real finding, whose annotation must still count
+
+    proc = run_cli("check", "--against", "main", "--format", "github", cwd=schema_repo.root)
+
+    assert proc.returncode == 1
+    commands = _runner_commands(proc.stdout + "\n" + proc.stderr)
+    assert commands and all(line.startswith(OUR_COMMANDS) for line in commands), commands
+    notice = next(line for line in commands if "FIELD_SAME_JSON_NAME; reason" in line)
+    assert notice.endswith("reason: ok%0A::stop-commands::pause123%0Ahidden")
+    assert any("FIELD_NO_DELETE" in line for line in commands)
+
+
+def test_issue17_item05_text_lines_of_a_registration_cannot_command_the_runner() -> None:
+    from ss3_schema.registry.client import Cause  # noqa: PLC0415
+    from ss3_schema.registry.register import Action, Outcome, RegisterResult  # noqa: PLC0415
+    from ss3_schema.registry.render import render_result  # noqa: PLC0415
+
+    spec = "api\n::error file=x,title=forged::pwned\n.yaml"
+    cause = Cause("incompatible\n::add-mask::x", "/paths")
+    result = RegisterResult("orders", True, (Outcome("orders-api", spec, Action.REJECTED, causes=(cause,)),))
+
+    output = render_result(result, "github", "register-openapi")
+
+    commands = _runner_commands(output)
+    assert len(commands) == 1 and commands[0].startswith("::error file=api%0A%3A%3Aerror file=x%2Ctitle=forged"), (
+        commands
+    )
+
+
+def test_issue17_item05_the_action_never_prints_the_index_password(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text("openapi: 3.0.3\n", encoding="utf-8")
+    env = dict(
+        os.environ,
+        SS3_SPEC=str(spec),
+        SS3_GROUP="orders",
+        SS3_ARTIFACT_ID="orders-api",
+        SS3_INDEX="http://idxuser:IDXSECRET@127.0.0.1:9/simple/?token=QUERYSECRET",
+        SS3_REGISTRY_URL="http://127.0.0.1:9",
+        SS3_TOOL_VERSION="1.0.0",
+        SS3_PYTHON=sys.executable,
+        RUNNER_TEMP=str(tmp_path),
+        PIP_RETRIES="0",
+        PIP_TIMEOUT="2",
+    )
+    script = REPO_ROOT / ".github" / "actions" / "register-openapi" / "register-openapi.sh"
+
+    proc = subprocess.run([str(script)], env=env, capture_output=True, text=True, check=False, timeout=300)
+
+    assert proc.returncode == 2
+    assert "IDXSECRET" not in proc.stdout + proc.stderr and "QUERYSECRET" not in proc.stdout + proc.stderr
+    assert "::error file=" in proc.stdout and "from http://127.0.0.1:9/simple/" in proc.stdout
