@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.fakes import Answer, FakeServer
 from tests.helpers import REPO_ROOT, SchemaRepo, make_schema_repo, run_cli
 
 EVENTS = "proto/ss3/orders/v1/order_events.proto"
@@ -330,3 +331,41 @@ def test_issue17_item05_the_action_never_prints_the_index_password(tmp_path: Pat
     assert proc.returncode == 2
     assert "IDXSECRET" not in proc.stdout + proc.stderr and "QUERYSECRET" not in proc.stdout + proc.stderr
     assert "::error file=" in proc.stdout and "from http://127.0.0.1:9/simple/" in proc.stdout
+
+
+OPENAPI = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
+
+
+@pytest.mark.parametrize(("option", "value"), [("--artifact-id", ".."), ("--artifact-id", "."), ("--group", "..")])
+def test_issue17_item06_dot_ids_are_refused_before_any_request(tmp_path: Path, option: str, value: str) -> None:
+    spec = tmp_path / "api.yaml"
+    spec.write_text(OPENAPI, encoding="utf-8")
+    ids = {"--group": "hostile", "--artifact-id": "orders-api", option: value}
+    with FakeServer(lambda _: Answer(204)) as registry:
+        proc = run_cli(
+            "register-openapi", str(spec), *[a for pair in ids.items() for a in pair], "--registry-url", registry.url,
+            cwd=tmp_path,
+        )  # fmt: skip
+        sent = list(registry.requests)
+
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert _one_error_line(proc) == (
+        f"error: {option} {value!r} is not a registry id: '.' and '..' name a path, not an artifact"
+    )
+    assert sent == []
+
+
+def test_issue17_item06_the_client_never_sends_a_dot_segment() -> None:
+    from ss3_schema.errors import UsageError  # noqa: PLC0415
+    from ss3_schema.registry.auth import NoAuth  # noqa: PLC0415
+    from ss3_schema.registry.client import Connection, RegistryClient  # noqa: PLC0415
+
+    with FakeServer(lambda _: Answer(204)) as registry:
+        client = RegistryClient(Connection(registry.url, timeout=5, retries=0), NoAuth())
+        for group, artifact in (("hostile", ".."), ("hostile", "."), ("..", "a")):
+            with pytest.raises(UsageError, match="not a registry id"):
+                client.create_rule(group, artifact, "COMPATIBILITY", "BACKWARD")
+        client.create_rule("hostile", "ss3/common/v1/money.proto", "COMPATIBILITY", "BACKWARD")
+        paths = [request.path for request in registry.requests]
+
+    assert paths == ["/apis/registry/v3/groups/hostile/artifacts/ss3%2Fcommon%2Fv1%2Fmoney.proto/rules"]

@@ -380,9 +380,13 @@ def connect(connection: Connection, env: Mapping[str, str] | None = None) -> Reg
 
 
 def _seg(value: str) -> str:
-    # Artifact ids are import paths ("ss3/common/v1/money.proto"): the
-    # slashes must be escaped to stay one path segment.
-    return quote(value, safe="")
+    """One path segment, every reserved character encoded; a dot segment is refused, never sent.
+
+    Artifact ids are import paths ("ss3/common/v1/money.proto"): the slashes
+    must be escaped to stay one segment. `.` and `..` would be normalised by the
+    HTTP client or the server into another resource, encoded or not.
+    """
+    return quote(validate.registry_id(value, "registry id"), safe="")
 
 
 def _version_info(item: Any, response: requests.Response | None = None, doing: str = "") -> VersionInfo:
