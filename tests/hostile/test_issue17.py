@@ -369,3 +369,67 @@ def test_issue17_item06_the_client_never_sends_a_dot_segment() -> None:
         paths = [request.path for request in registry.requests]
 
     assert paths == ["/apis/registry/v3/groups/hostile/artifacts/ss3%2Fcommon%2Fv1%2Fmoney.proto/rules"]
+
+
+def test_issue17_item07_a_json_name_with_a_newline_fails_lint_and_check(schema_repo: SchemaRepo) -> None:
+    schema_repo.git("checkout", "-q", "-b", "pr")
+    schema_repo.replace(EVENTS, "  string order_id = 2;", '  string order_id = 2 [json_name = "order\\nId"];')
+    schema_repo.commit("a json_name with a newline")
+    line = schema_repo.line_of(EVENTS, 'json_name = "order')
+
+    for command in (["lint"], ["check", "--against", "main"]):
+        proc = run_cli(*command, cwd=schema_repo.root)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert f"{EVENTS}:{line}:" in proc.stdout and "SS3_JSON_NAME_VALID" in proc.stdout, proc.stdout
+
+
+def test_issue17_item07_a_long_comment_is_refused_at_the_gate(schema_repo: SchemaRepo) -> None:
+    schema_repo.replace(EVENTS, "  // Id of the cancelled order.\n", "  // " + "x" * 5000 + "\n")
+
+    proc = run_cli("check", "--against", "main", cwd=schema_repo.root)
+
+    assert proc.returncode == 1
+    assert "SS3_COMMENT_TOO_LONG: a comment of 5002 characters; comments are at most 4096" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["check", "--against", "main"], ["register", "--dry-run", "--registry-url", "http://127.0.0.1:9"], ["catalog"]],
+    ids=lambda c: c[0],
+)
+def test_issue17_item07_a_huge_schema_file_is_refused_with_one_line(tmp_path: Path, command: list[str]) -> None:
+    repo = make_schema_repo(tmp_path / "repo", with_package=True)
+    repo.replace(EVENTS, "  // Id of the cancelled order.\n", "  // " + "x" * 10_000_000 + "\n")
+
+    proc = run_cli(*command, cwd=repo.root)
+
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    size = repo.path(EVENTS).stat().st_size
+    assert _one_error_line(proc) == (
+        f"error: {EVENTS}: {size} bytes; a schema file is at most 262144 (docs/security.md)"
+    )
+    assert len(proc.stdout + proc.stderr) < 2000
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("deep.json", "[" * 200_000 + "]" * 200_000),
+        ("deep.yaml", "openapi: 3.0.3\nx: " + "[" * 200_000 + "]" * 200_000 + "\n"),
+        ("digits.json", '{"openapi": "3.0.3", "x": ' + "9" * 5000 + "}"),
+        ("digits.yaml", "openapi: 3.0.3\nx: " + "9" * 5000 + "\n"),
+        ("date.yaml", "openapi: 3.0.3\nx: 2024-13-45\n"),
+    ],
+)
+def test_issue17_item07_malformed_openapi_is_exit_1_naming_the_file(tmp_path: Path, name: str, text: str) -> None:
+    spec = tmp_path / name
+    spec.write_text(text, encoding="utf-8")
+
+    proc = run_cli(
+        "register-openapi", str(spec), "--group", "g", "--artifact-id", "a", "--registry-url", "http://127.0.0.1:9",
+        "--retries", "0", cwd=tmp_path,
+    )  # fmt: skip
+
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert _one_error_line(proc).startswith(f"error: {spec}: ")
+    assert "internal error" not in proc.stderr

@@ -13,6 +13,8 @@ PROTO_DIR = "proto"
 PACKAGE_PROJECT_DIR = "ss3-protos"
 DIST_DIR = "dist"
 VERSION_FILE = "VERSION"
+# 100 times the largest schema file today: bounds what gen, register and the catalog read and send.
+MAX_SCHEMA_FILE_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,15 @@ def schema_files(root: Path) -> list[str]:
         for name in sorted([*subdirs, *files]):
             _refuse_symlink(Path(directory) / name, (Path(PROTO_DIR) / rel_dir / name).as_posix())
         found += [(rel_dir / name).as_posix() for name in files if name.endswith(".proto")]
+    for name in found:
+        _refuse_oversized(top / name, f"{PROTO_DIR}/{name}")
     return sorted(found)
+
+
+def _refuse_oversized(path: Path, shown: str) -> None:
+    size = path.stat().st_size
+    if size > MAX_SCHEMA_FILE_BYTES:
+        raise SchemaError(f"{shown}: {size} bytes; a schema file is at most {MAX_SCHEMA_FILE_BYTES} (docs/security.md)")
 
 
 def _refuse_symlink(path: Path, shown: str) -> None:

@@ -101,7 +101,7 @@ def _check_field_type_names(
     image: Image, fd: descriptor_pb2.FileDescriptorProto, declared_in: dict[str, str]
 ) -> list[Violation]:
     found = []
-    for path, field in _fields(fd.message_type, [FILE_MESSAGE_TYPE]):
+    for path, field in fields_with_paths(fd.message_type, [FILE_MESSAGE_TYPE]):
         if not field.type_name or declared_in.get(field.type_name, fd.name) == fd.name:
             continue
         full_name = field.type_name.removeprefix(".")
@@ -122,7 +122,7 @@ def _check_field_type_names(
     return found
 
 
-def _fields(
+def fields_with_paths(
     messages: Iterable[descriptor_pb2.DescriptorProto], prefix: list[int]
 ) -> Iterator[tuple[list[int], descriptor_pb2.FieldDescriptorProto]]:
     """Every field of every (nested) message with its SourceCodeInfo path."""
@@ -130,7 +130,7 @@ def _fields(
         path = [*prefix, index]
         for field_index, field in enumerate(message.field):
             yield [*path, MESSAGE_FIELD, field_index], field
-        yield from _fields(message.nested_type, [*path, MESSAGE_NESTED_TYPE])
+        yield from fields_with_paths(message.nested_type, [*path, MESSAGE_NESTED_TYPE])
 
 
 def _declaring_files(image: Image) -> dict[str, str]:
