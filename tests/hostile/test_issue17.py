@@ -6,10 +6,12 @@ someone with push access to a branch would try it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ import pytest
 import yaml
 
 from tests.fakes import Answer, FakeServer
-from tests.helpers import REPO_ROOT, SchemaRepo, make_schema_repo, run_cli
+from tests.helpers import REPO_ROOT, SchemaRepo, make_schema_repo, run_cli, server_unavailable
 
 EVENTS = "proto/ss3/orders/v1/order_events.proto"
 DELETED_FIELD = "  // Why the order was cancelled.\n  CancellationReason reason = 3;\n"
@@ -433,3 +435,56 @@ def test_issue17_item07_malformed_openapi_is_exit_1_naming_the_file(tmp_path: Pa
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert _one_error_line(proc).startswith(f"error: {spec}: ")
     assert "internal error" not in proc.stderr
+
+
+def test_issue17_item08_a_rerun_completes_the_checksums_an_interrupted_deploy_left_out(
+    schema_repo: SchemaRepo, tmp_path: Path
+) -> None:
+    from ss3_schema.build.jar import build_jar  # noqa: PLC0415
+    from ss3_schema.release.maven import DirectoryRepository, Outcome, deploy  # noqa: PLC0415
+    from ss3_schema.workspace import Workspace  # noqa: PLC0415
+
+    artifact = build_jar(Workspace(schema_repo.root))
+    repository = DirectoryRepository(tmp_path / "maven")
+    assert deploy(artifact, repository).outcome is Outcome.DEPLOYED
+    jar = tmp_path / "maven" / f"com/shopstar3/ss3-protos/{artifact.version}" / artifact.jar.name
+    # Stopped between the jar's .sha1 and its .sha256 upload:
+    for algorithm in ("sha256", "sha512"):
+        Path(f"{jar}.{algorithm}").unlink()
+
+    assert deploy(artifact, repository).outcome is Outcome.DEPLOYED
+    for algorithm in ("md5", "sha1", "sha256", "sha512"):
+        expected = hashlib.new(algorithm, artifact.jar.read_bytes()).hexdigest()
+        assert Path(f"{jar}.{algorithm}").read_text(encoding="ascii") == expected
+    assert deploy(artifact, repository).outcome is Outcome.ALREADY_PUBLISHED
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()
+
+
+def test_issue17_item08_maven_repo_serve_stops_nginx_on_sigterm(tmp_path: Path) -> None:
+    from devservices.maven_repo import find_nginx  # noqa: PLC0415
+
+    if find_nginx() is None:
+        server_unavailable("nginx is not installed (the test Maven repository)")
+    command = [sys.executable, "-m", "devservices.maven_repo", "serve", "--user", "u:p", "--root", str(tmp_path)]
+    serve = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert serve.stdout is not None and serve.stdout.readline().startswith("http://127.0.0.1:")
+        nginx = int((tmp_path / "nginx.pid").read_text().strip())
+        assert _alive(nginx)
+
+        serve.terminate()
+        assert serve.wait(30) == 0
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+    deadline = time.monotonic() + 10
+    while _alive(nginx) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(nginx), "nginx outlived `serve`"
