@@ -488,3 +488,49 @@ def test_issue17_item08_maven_repo_serve_stops_nginx_on_sigterm(tmp_path: Path) 
     while _alive(nginx) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(nginx), "nginx outlived `serve`"
+
+
+def _as(server: Any, account: tuple[str, str]) -> dict[str, str]:
+    return {"SS3_REGISTRY_URL": server.url, "SS3_REGISTRY_USERNAME": account[0], "SS3_REGISTRY_PASSWORD": account[1]}
+
+
+PAYMENTS = "proto/ss3/payments/v1/payment_events.proto"
+
+
+@pytest.mark.integration
+def test_issue17_item04_the_gates_registry_dry_run_needs_only_a_read_only_account(
+    schema_repo: SchemaRepo, registry: Any, registry_group: str
+) -> None:
+    registered = run_cli("register", "--group", registry_group, cwd=schema_repo.root, env=_as(registry, registry.auth))
+    assert registered.returncode == 0, registered.stdout + registered.stderr
+    reader = _as(registry, registry.reader)
+    schema_repo.git("checkout", "-q", "-b", "pr")
+
+    def check() -> subprocess.CompletedProcess[str]:
+        return run_cli("check", "--against", "main", "--group", registry_group, cwd=schema_repo.root, env=reader)
+
+    # A new event file (a new artifact) and an added field (a new version): the complete verdict, as a reader.
+    schema_repo.write(
+        "proto/ss3/orders/v1/order_notes.proto",
+        schema_repo.read(EVENTS)
+        .replace("ss3.orders.order-events.v1", "ss3.orders.order-notes.v1")
+        .replace("OrderEventsProto", "OrderNotesProto")
+        .replace("message OrderPlaced", "message OrderNoted")
+        .replace("message OrderCancelled", "message OrderNoteCancelled")
+        .replace("enum CancellationReason", "enum NoteReason")
+        .replace("CancellationReason reason", "NoteReason reason")
+        .replace("CANCELLATION_REASON_", "NOTE_REASON_"),
+    )
+    passing = check()
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "incomplete" not in passing.stdout + passing.stderr
+
+    schema_repo.replace(PAYMENTS, "  string payment_id = 2;", "  int64 payment_id = 2;")
+    failing = check()
+    assert failing.returncode == 1
+    assert "SS3_REGISTRY_REJECTS: the registry would reject ss3.payments.payment-events.v1-value" in failing.stdout
+    assert "incomplete" not in failing.stdout + failing.stderr
+
+    # The same account can write nothing: registering is refused.
+    refused = run_cli("register", "--group", registry_group, cwd=schema_repo.root, env=reader)
+    assert refused.returncode == 2 and "403" in refused.stderr, refused.stdout + refused.stderr
