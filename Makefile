@@ -15,6 +15,9 @@ FORMAT ?= text
 PYTEST_ARGS ?=
 # Extra arguments of `ss3-schema release`, e.g. --push-tag in CI.
 RELEASE_ARGS ?=
+# pr-gate: the PR's checkout (read as data, never run) and the commit the PR targets (full sha).
+PR ?=
+BASE_SHA ?=
 
 VENV_STAMP := $(VENV)/.installed
 # The catalog tests' npm packages (official AsyncAPI parser, Chromium driver), pinned by tests/js/package-lock.json.
@@ -71,6 +74,10 @@ check: $(VENV_STAMP) ## The PR gate against AGAINST (lint, breaking, event and g
 	$(BIN)/ss3-schema check --against $(AGAINST) --format $(FORMAT) || status=$$?; \
 	$(BIN)/ss3-schema version --check $(if $(filter text,$(FORMAT)),,>&2) || { rc=$$?; [ $$rc -le $$status ] || status=$$rc; }; \
 	exit $$status
+
+.PHONY: pr-gate
+pr-gate: $(VENV_STAMP) ## The PR verdict in CI: the merge-base's tool judges PR=<checkout> against BASE_SHA=<sha>
+	$(BIN)/python tools/pr_gate.py --pr "$(PR)" --base "$(BASE_SHA)" --format $(FORMAT)
 
 .PHONY: wheel
 wheel: $(GEN_STAMP) ## Build the ss3-protos wheel and the Maven jar + POM into dist/

@@ -15,7 +15,7 @@ CLI::
 
     python -m devservices.maven_repo serve --user USER:PASSWORD [--port N] [--root DIR]
 
-``serve`` prints the repository URL and runs until Ctrl-C.
+``serve`` prints the repository URL and runs until Ctrl-C or SIGTERM; either stops nginx.
 """
 
 from __future__ import annotations
@@ -281,14 +281,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MavenRepoError as error:
         print(f"maven-repo: {error}", file=sys.stderr)
         return 2
+    # SIGTERM (a supervisor, `kill`) ends the loop like Ctrl-C, so nginx is stopped with us.
+    signal.signal(signal.SIGTERM, _interrupt)
     with repo:
-        print(repo.url, flush=True)
         try:
+            print(repo.url, flush=True)
             while repo.process is not None and repo.process.poll() is None:
                 time.sleep(1)
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -176,7 +176,7 @@ def _escape_property(value: str) -> str:
     return escaped.replace("$", "\\\\$")
 
 
-def _auth_properties(users: Sequence[tuple[str, str]]) -> dict[str, str]:
+def _auth_properties(users: Sequence[tuple[str, str]], roles: Mapping[str, str]) -> dict[str, str]:
     props = {
         "quarkus.http.auth.basic": "true",
         "quarkus.security.users.embedded.enabled": "true",
@@ -189,7 +189,7 @@ def _auth_properties(users: Sequence[tuple[str, str]]) -> dict[str, str]:
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", user):
             raise RegistryError(f"basic-auth user name {user!r} must match [A-Za-z0-9_.-]+")
         props[f"quarkus.security.users.embedded.users.{user}"] = password
-        props[f"quarkus.security.users.embedded.roles.{user}"] = ADMIN_ROLE
+        props[f"quarkus.security.users.embedded.roles.{user}"] = roles.get(user, ADMIN_ROLE)
     return props
 
 
@@ -199,6 +199,8 @@ def server_properties(
     users: Sequence[tuple[str, str]],
     legacy_error_codes: bool,
     global_rules: Mapping[str, str],
+    *,
+    roles: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Quarkus/Apicurio configuration for one isolated in-memory instance."""
     props = {
@@ -215,7 +217,7 @@ def server_properties(
     for rule_type, level in global_rules.items():
         props[f"apicurio.rules.global.{rule_type.lower()}"] = level
     if users:
-        props.update(_auth_properties(users))
+        props.update(_auth_properties(users, roles or {}))
     return props
 
 
@@ -329,11 +331,13 @@ def start_registry(
     global_rules: Mapping[str, str] | None = None,
     version: str | None = None,
     timeout: float = START_TIMEOUT_S,
+    roles: Mapping[str, str] | None = None,
 ) -> RunningRegistry:
     """Start a registry and block until it answers, or raise RegistryError.
 
     ``port=0`` picks a free port. ``basic_auth`` is one ``(user, password)``
-    pair or a list of them (all get the admin role). ``state_dir`` defaults to
+    pair or a list of them; each gets the admin role unless ``roles`` maps its
+    name to another (``sr-developer``, ``sr-readonly``). ``state_dir`` defaults to
     a fresh temporary directory, so concurrent instances never collide.
     """
     version = version or registry_version()
@@ -352,7 +356,7 @@ def start_registry(
         raise RegistryError(f"port {port} on {HOST} is already in use")
     http_port = port or free_port()
     management_port = free_port()
-    props = server_properties(http_port, management_port, users, legacy_error_codes, rules)
+    props = server_properties(http_port, management_port, users, legacy_error_codes, rules, roles=roles)
     _write_config(directory, props)
     registry = _launch(
         java=java,

@@ -4,7 +4,8 @@
 ``legacy_registry``  the same with legacy error codes (rule violation = 409), started on first use
 
 Both yield the started server: ``.url`` (``http://127.0.0.1:PORT``) and
-``.auth`` (user, password). A server that cannot start (no JDK 21+, no
+``.auth`` (user, password, role sr-admin) and ``.reader`` (user, password,
+role sr-readonly, like the PR gate's account). A server that cannot start (no JDK 21+, no
 Maven download) skips the tests locally and fails them in CI (CI=true), so
 a broken set-up never turns the suite green. Servers are stopped at the end
 of the session.
@@ -32,6 +33,8 @@ from devservices import registry as devservices_registry
 from tests.helpers import server_unavailable
 
 USER = "ss3-ci"
+# A second account with Apicurio's read-only role, like the PR gate's (docs/gate.md): `.reader` of a server.
+READER = "ss3-gate-reader"
 
 
 def _registry_script() -> ModuleType:
@@ -40,10 +43,14 @@ def _registry_script() -> ModuleType:
 
 def _start(state_dir: Path, **options: Any) -> Any:
     script = _registry_script()
+    reader = (READER, secrets.token_urlsafe(18))
+    users = [(USER, secrets.token_urlsafe(18)), reader]
     try:
-        return script.start_registry(state_dir=state_dir, basic_auth=(USER, secrets.token_urlsafe(18)), **options)
+        running = script.start_registry(state_dir=state_dir, basic_auth=users, roles={READER: "sr-readonly"}, **options)
     except script.RegistryError as error:
         server_unavailable(f"Apicurio Registry did not start: {error}")
+    running.reader = reader
+    return running
 
 
 @pytest.fixture(scope="session")

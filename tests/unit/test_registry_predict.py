@@ -53,8 +53,9 @@ class RejectingRegistry:
     def group_versions(self, group: str) -> list[VersionInfo]:
         return []
 
-    def create_or_find(self, group: str, new: NewContent, *, dry_run: bool = False) -> VersionInfo | Rejection:
-        self.asked.append((new.artifact_id, dry_run))
+    def dry_run_as_reader(self, group: str, new: NewContent, *, exists: bool) -> VersionInfo | Rejection:
+        # The gate asks only what a read-only account may: dry runs, never a write.
+        self.asked.append((new.artifact_id, True))
         if new.artifact_id == "ss3.payments.payment-events.v1-value":
             return Rejection("Incompatible", (Cause("Field type changed", "/PaymentAuthorized"),))
         return VersionInfo(new.artifact_id, "1", len(self.asked))

@@ -42,6 +42,9 @@ def use_color(env: dict[str, str] | None = None) -> bool:
 
 
 def _echo(prefix: str, color: str, text: str) -> None:
+    # One line each, whatever the text holds (file names, reasons): a line break
+    # would start a line of text we did not write, which a CI runner may obey.
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
     styled = click.style(prefix, fg=color, bold=True) if use_color() else prefix
     click.echo(f"{styled} {text}", err=True, color=use_color())
 

@@ -131,8 +131,26 @@ def _json_item(v: Violation) -> dict[str, object]:
 def _render_github(violations: Sequence[Violation], summary: str) -> str:
     lines = [_github_line(v) for v in sorted(violations)]
     if summary:
-        lines.append(summary)
+        lines.append(log_line(summary))
     return "\n".join(lines)
+
+
+def log_line(text: str) -> str:
+    """Plain text for a workflow log: one line that the runner never reads as a workflow command.
+
+    The runner acts on any line that starts with `::` (after blanks), so only our
+    annotations may; text from files, servers or users could otherwise hide every
+    later annotation (`::stop-commands::`) or forge one.
+    """
+    line = _escape_data(text)
+    if line.lstrip().startswith("::"):
+        line = line.replace("::", ":%3A", 1)
+    return line
+
+
+def notice(text: str) -> str:
+    """A workflow notice; its text escaped like an annotation's."""
+    return f"::notice::{_escape_data(text)}"
 
 
 def _github_line(v: Violation) -> str:

@@ -17,15 +17,20 @@ BUF_VIOLATIONS_EXIT = 100
 
 
 def tool_env() -> dict[str, str]:
-    """The environment for tools: the running interpreter's bin dir first on PATH.
+    """The environment for buf: no credentials, the running interpreter's bin dir first on PATH.
 
     buf.gen.yaml names `python3` and the protoc plugins by bare name; putting
     this interpreter's directory first makes them resolve to the pinned venv.
     """
-    env = dict(os.environ)
+    env = {key: value for key, value in os.environ.items() if not _is_credential(key)}
     bindir = str(Path(sys.executable).parent)
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
     return env
+
+
+def _is_credential(name: str) -> bool:
+    """Variables that hold credentials: the tools run here (buf, protoc, git) need none of them."""
+    return name.startswith(("SS3_REGISTRY_", "SS3_MAVEN_", "TWINE_"))
 
 
 def buf_executable() -> str:
@@ -40,7 +45,8 @@ def buf_executable() -> str:
 
 def run_buf(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run buf; exit 0 and 100 (findings) are answers, anything else is a tool error."""
-    cmd = [buf_executable(), *args]
+    # Never follow a link: the files buf compiles are the ones workspace.schema_files finds.
+    cmd = [buf_executable(), args[0], "--disable-symlinks", *args[1:]]
     proc = subprocess.run(cmd, cwd=cwd, env=tool_env(), capture_output=True, text=True, check=False)
     if proc.returncode not in (0, BUF_VIOLATIONS_EXIT):
         detail = _first_line(proc.stderr) or _first_line(proc.stdout) or f"exit {proc.returncode}"

@@ -23,6 +23,7 @@ VERSION_PATTERN = re.compile(r"^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0
 TOPIC_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,248}$")
 # Apicurio's group and artifact ids: up to 512 printable characters.
 REGISTRY_ID_MAX = 512
+DOT_SEGMENTS = (".", "..")
 _REGISTRY_ID = re.compile(r"^[\x21-\x7e][\x20-\x7e]*$")
 
 
@@ -44,7 +45,14 @@ def topic_problem(topic: str) -> str | None:
 
 
 def registry_id(value: str, what: str) -> str:
-    """A registry group or artifact id: non-empty, printable ASCII, at most 512 characters."""
+    """A registry group or artifact id: non-empty, printable ASCII, at most 512 characters, not `.` or `..`.
+
+    A dot segment is normalised away by HTTP clients and servers even when
+    percent-encoded (`/groups/g/artifacts/../rules` is `/groups/g/rules`), so
+    such an id would address another resource than the artifact.
+    """
+    if value in DOT_SEGMENTS:
+        raise UsageError(f"{what} {value!r} is not a registry id: '.' and '..' name a path, not an artifact")
     if not value or len(value) > REGISTRY_ID_MAX or not _REGISTRY_ID.match(value) or value != value.strip():
         raise UsageError(
             f"{what} {value[:60]!r} is not a registry id: 1 to {REGISTRY_ID_MAX} printable characters, "

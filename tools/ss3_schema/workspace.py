@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ss3_schema import validate
-from ss3_schema.errors import ConfigError
+from ss3_schema.errors import ConfigError, SchemaError
 
 PROTO_DIR = "proto"
 PACKAGE_PROJECT_DIR = "ss3-protos"
 DIST_DIR = "dist"
 VERSION_FILE = "VERSION"
+# 100 times the largest schema file today: bounds what gen, register and the catalog read and send.
+MAX_SCHEMA_FILE_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,49 @@ class Workspace:
             return path.as_posix()
 
     def proto_files(self) -> list[str]:
-        """Import paths (relative to proto/) of every schema file, sorted."""
-        return sorted(p.relative_to(self.proto_dir).as_posix() for p in self.proto_dir.rglob("*.proto"))
+        """Import paths (relative to proto/) of every schema file, sorted: the one schema set (see schema_files)."""
+        return schema_files(self.root)
+
+
+def schema_files(root: Path) -> list[str]:
+    """Import paths of every `.proto` under root/proto/, sorted: what buf compiles and every stage uses.
+
+    The gate, gen, build, register, version and the catalog all take their files
+    from here. A symbolic link anywhere under proto/ (or proto/ itself) is refused:
+    followed, it could bring in text from outside the repository, and a linked
+    directory is one that Python's walk and buf's disagree about.
+    """
+    top = root / PROTO_DIR
+    _refuse_symlink(top, PROTO_DIR)
+    if not top.is_dir():
+        return []
+    found: list[str] = []
+    for directory, subdirs, files in os.walk(top, onerror=_walk_error):
+        rel_dir = Path(directory).relative_to(top)
+        for name in sorted([*subdirs, *files]):
+            _refuse_symlink(Path(directory) / name, (Path(PROTO_DIR) / rel_dir / name).as_posix())
+        found += [(rel_dir / name).as_posix() for name in files if name.endswith(".proto")]
+    for name in found:
+        _refuse_oversized(top / name, f"{PROTO_DIR}/{name}")
+    return sorted(found)
+
+
+def _refuse_oversized(path: Path, shown: str) -> None:
+    size = path.stat().st_size
+    if size > MAX_SCHEMA_FILE_BYTES:
+        raise SchemaError(f"{shown}: {size} bytes; a schema file is at most {MAX_SCHEMA_FILE_BYTES} (docs/security.md)")
+
+
+def _refuse_symlink(path: Path, shown: str) -> None:
+    if path.is_symlink():
+        raise SchemaError(
+            f"{shown}: a symbolic link; everything under {PROTO_DIR}/ must be a real file or directory "
+            "in the repository (docs/security.md)"
+        )
+
+
+def _walk_error(error: OSError) -> None:
+    raise ConfigError(f"cannot read {error.filename}: {error.strerror}")
 
 
 def find_workspace(start: Path | None = None) -> Workspace:
@@ -71,6 +115,8 @@ def read_version(ws: Workspace) -> str:
 
     It ends up in generated Python code and in the wheel's name, so nothing but a plain version passes.
     """
+    if ws.version_file.is_symlink():
+        raise ConfigError(f"{VERSION_FILE}: a symbolic link; it must be a real file in the repository")
     try:
         text = validate.read_text(ws.version_file, VERSION_FILE).strip()
     except FileNotFoundError:

@@ -61,6 +61,16 @@ resolve_tool_version() {
   [[ "$TOOL_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "tool version '${TOOL_VERSION}' is not X.Y.Z"
 }
 
+# The index URL as it may be printed: through the tool's one redaction (tools/ss3_schema/redact.py,
+# beside this action in its release), so no user, password, query or fragment is ever shown.
+shown_index() {
+  SS3_SHOWN_URL="$SS3_INDEX" "${PYTHON:-python3}" -I -c '
+import os, sys
+sys.path.insert(0, sys.argv[1])
+from ss3_schema.redact import display_url
+print(display_url(os.environ["SS3_SHOWN_URL"]), end="")' "$ACTION_DIR/../../../tools" 2>/dev/null || printf 'the index'
+}
+
 # pip reads the index from the environment, so credentials never reach a command line.
 index_with_credentials() {
   if [[ -z "${SS3_INDEX_USERNAME:-}${SS3_INDEX_PASSWORD:-}" ]]; then
@@ -89,13 +99,13 @@ install_tool() {
   local index
   # Computed apart: an empty index would make pip fall back to PyPI.
   index="$(index_with_credentials)"
-  [[ -n "$index" ]] || fail "cannot build the index URL from ${SS3_INDEX}"
+  [[ -n "$index" ]] || fail "cannot build the index URL from $(shown_index)"
   rm -rf "$VENV"
   "$PYTHON" -m venv "$VENV" || fail "cannot create a virtual environment with '${PYTHON}'"
   if ! PIP_INDEX_URL="$index" "$VENV/bin/python" -m pip install --quiet \
     --disable-pip-version-check "ss3-schema==${TOOL_VERSION}"; then
     rm -rf "$VENV"
-    fail "cannot install ss3-schema==${TOOL_VERSION} from ${SS3_INDEX}"
+    fail "cannot install ss3-schema==${TOOL_VERSION} from $(shown_index)"
   fi
   touch "$VENV/.installed"
 }

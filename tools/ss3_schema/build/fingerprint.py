@@ -33,6 +33,7 @@ _CODE_FILES = (_CODE_DIR.parent / "workspace.py",)
 
 
 def inputs_key(ws: Workspace) -> str:
+    ws.proto_files()  # refuses a linked file before anything behind it is read
     digest = hashlib.sha256()
     for rel, path in _files(ws.proto_dir):
         _add(digest, f"proto/{rel}", path.read_bytes())
@@ -98,7 +99,7 @@ def _entries(directory: str, prefix: str) -> list[tuple[str, os.DirEntry[str]]]:
         if entry.is_dir(follow_symlinks=False):
             if entry.name not in _SKIPPED_DIRS:
                 found += _entries(entry.path, f"{prefix}{entry.name}/")
-        elif entry.is_file():
+        elif entry.is_file(follow_symlinks=False):
             found.append((f"{prefix}{entry.name}", entry))
     return found
 

@@ -96,8 +96,11 @@ def _prune_grpc_modules_without_services(package: Path, fds: descriptor_pb2.File
 
 
 def _add_package_files(ws: Workspace, package: Path, version: str) -> None:
-    for proto in sorted(ws.proto_dir.joinpath(PACKAGE).rglob("*.proto")):
-        dest = package / proto.relative_to(ws.proto_dir / PACKAGE)
+    for name in ws.proto_files():
+        if not name.startswith(f"{PACKAGE}/"):
+            continue
+        proto = ws.proto_dir / name
+        dest = package / name.removeprefix(f"{PACKAGE}/")
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(proto, dest)
     for directory in sorted(p for p in package.rglob("*") if p.is_dir()):

@@ -52,7 +52,8 @@ def require_fresh_tree(ws: Workspace) -> None:
     stale = []
     if found is None or found.group(1) != version:
         stale.append(f"version {found.group(1) if found else '?'} (VERSION says {version})")
-    sources = {p.relative_to(ws.proto_dir / "ss3").as_posix(): p for p in ws.proto_dir.joinpath("ss3").rglob("*.proto")}
+    schemas = [name for name in ws.proto_files() if name.startswith("ss3/")]
+    sources = {name.removeprefix("ss3/"): ws.proto_dir / name for name in schemas}
     copies = {p.relative_to(package).as_posix(): p for p in package.rglob("*.proto")}
     changed = sorted(
         name

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from ss3_schema import console
+from ss3_schema import console, report
 from ss3_schema.errors import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, Ss3SchemaError
 from ss3_schema.gate import bufconfig
 from ss3_schema.report import Violation, render, summarize
@@ -20,9 +20,10 @@ from ss3_schema.workspace import Workspace, find_workspace
 
 
 def workspace(root: Path | None) -> Workspace:
-    """The checkout, with its buf.yaml checked before any stage hands it to buf."""
+    """The checkout of every schema command: buf.yaml and the schema set checked before any stage reads them."""
     ws = find_workspace(root)
     bufconfig.validate(ws.root)
+    ws.proto_files()  # refuses a symbolic link under proto/ before buf or any stage sees it
     return ws
 
 
@@ -46,7 +47,7 @@ def emit(
     if fmt != "json":
         for notice in all_notices:
             if fmt == "github":
-                click.echo(f"::notice::{notice}")
+                click.echo(report.notice(notice))
             else:
                 console.note(notice)
     summary = summarize(violations, what) + (" (incomplete)" if failure is not None else "")

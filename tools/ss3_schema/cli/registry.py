@@ -13,12 +13,12 @@ import click
 
 from ss3_schema import console
 from ss3_schema.cli import options
+from ss3_schema.cli.common import workspace
 from ss3_schema.cli.connection import connect, emit_registration, registry_options
 from ss3_schema.gate.images import build_image
 from ss3_schema.registry.plan import STRATEGIES, plan_registration
 from ss3_schema.registry.predict import STRATEGY_ENV
 from ss3_schema.registry.register import COMPATIBILITY_LEVELS, DEFAULT_COMPATIBILITY, DEFAULT_JOBS, register
-from ss3_schema.workspace import find_workspace
 
 
 @click.command("register")
@@ -71,7 +71,7 @@ def register_command(
     fmt: str,
 ) -> int:
     """Register every event schema (and what it imports) in the registry."""
-    ws = find_workspace(root)
+    ws = workspace(root)
     with (
         console.progress("register: compiling the schemas and registering them"),
         connect(registry_url, timeout, retries, ca_bundle) as client,

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from ss3_schema.cli import options
+from ss3_schema.cli.common import workspace
 from ss3_schema.errors import EXIT_OK, ConfigError, ReleaseRefused
 from ss3_schema.redact import scrub
 from ss3_schema.release import maven, versioning
@@ -127,7 +128,7 @@ def version_command(root: Path | None, mode: str | None, fmt: str) -> int:
     Breaking: refused. Schema change: minor. Comments only or no schema
     change: patch. No tag yet: anything from 0.1.0.
     """
-    check = versioning.check_version(find_workspace(root))
+    check = versioning.check_version(workspace(root))
     if fmt == "json":
         click.echo(json.dumps(_version_json(check), indent=2))
     elif mode == "next" and check.next_version is not None:
@@ -213,7 +214,7 @@ def release_command(
         push_tag=push_tag,
         local=local,
     )
-    report = release(find_workspace(root), config)
+    report = release(workspace(root), config)
     # Step details quote errors, which may quote a server: the one redaction applies to them too.
     click.echo(scrub(json.dumps(_release_json(report), indent=2) if fmt == "json" else _release_text(report)))
     if report.error is not None:

@@ -40,6 +40,7 @@ def validate(config_root: Path) -> None:
     cause (a v1 file shows up as every type "declared multiple times").
     """
     image_config(config_root)
+    other_modules(config_root)
 
 
 def gate_rules(config_root: Path) -> dict[str, dict[str, Any]]:
@@ -56,7 +57,21 @@ def gate_rules(config_root: Path) -> dict[str, dict[str, Any]]:
     return rules
 
 
+def other_modules(config_root: Path) -> dict[str, dict[str, Any]]:
+    """The modules of buf.yaml besides `proto`, by path: buf compiles them, the gate does not judge them."""
+    modules = _load(config_root / "buf.yaml")["modules"]
+    found: dict[str, dict[str, Any]] = {}
+    for module in modules:
+        if not isinstance(module, dict) or not isinstance(module.get("path"), str):
+            raise ConfigError("buf.yaml: every entry of key 'modules' must be a mapping with a 'path'")
+        if module["path"] != PROTO_DIR:
+            found[module["path"]] = module
+    return found
+
+
 def _load(path: Path) -> dict[str, Any]:
+    if path.is_symlink():
+        raise ConfigError("buf.yaml: a symbolic link; it must be a real file in the repository")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

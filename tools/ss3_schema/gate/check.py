@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ss3_schema.errors import Ss3SchemaError
-from ss3_schema.gate import events, guard, jvm
+from ss3_schema.gate import events, guard, jvm, limits
 from ss3_schema.gate.breaking import Base, Comparison, GateResult, base_notice, compared, incompatibilities
 from ss3_schema.gate.images import CompileFailed, Image
 from ss3_schema.gate.lint import lint_image
@@ -51,6 +51,7 @@ def _gate(
         violations = incompatibilities(ws, comparison) + lint_job.result()
     violations += events.check_declarations(comparison.current)
     violations += jvm.check_jvm_rules(comparison.current)
+    violations += limits.check_limits(comparison.current)
     rules = guard.judge_rule_changes(ws.root, base.tree)
     violations += rules.violations
     result = CheckResult(violations, [base_notice(base, ref), *rules.notices], base.commit)

@@ -26,8 +26,9 @@ from typing import Any
 
 import yaml
 
+from ss3_schema import validate
 from ss3_schema.errors import ConfigError
-from ss3_schema.gate.bufconfig import gate_rules
+from ss3_schema.gate.bufconfig import gate_rules, other_modules
 from ss3_schema.report import Violation
 
 RULE = "SS3_GATE_RULES_NARROWED"
@@ -48,8 +49,9 @@ def judge_rule_changes(current_root: Path, base_root: Path | None) -> Verdict:
     if base_root is None or not (base_root / "buf.yaml").is_file():
         return Verdict([], [])
     changes = narrowings(gate_rules(base_root), gate_rules(current_root))
+    changes += module_changes(other_modules(base_root), other_modules(current_root))
     overrides = load_overrides(current_root)
-    buf_yaml = (current_root / "buf.yaml").read_text(encoding="utf-8")
+    buf_yaml = read_repo_text(current_root, "buf.yaml")
     violations, notices = [], []
     for change in changes:
         reason = overrides.get(change)
@@ -68,6 +70,18 @@ def narrowings(base: dict[str, dict[str, Any]], current: dict[str, dict[str, Any
         old, new = base.get(section, {}), current.get(section, {})
         for key in sorted(set(old) | set(new)):
             found += _key_narrowings(f"{section}.{key}", key, old.get(key), new.get(key))
+    return found
+
+
+def module_changes(base: dict[str, dict[str, Any]], current: dict[str, dict[str, Any]]) -> list[str]:
+    """Any change to buf.yaml's other modules: files there are compiled but never judged by the gate."""
+    found = [f"modules + {path}" for path in sorted(current) if path not in base]
+    found += [f"modules - {path}" for path in sorted(base) if path not in current]
+    found += [
+        f"modules.{path}: {_show(base[path])} -> {_show(current[path])}"
+        for path in sorted(set(base) & set(current))
+        if base[path] != current[path]
+    ]
     return found
 
 
@@ -123,14 +137,22 @@ def _locate(change: str, buf_yaml: str) -> tuple[int, int]:
     return 1, 1
 
 
+def read_repo_text(root: Path, name: str) -> str:
+    """A file at the root of the tree being judged; a symbolic link there is refused, never followed."""
+    path = root / name
+    if path.is_symlink():
+        raise ConfigError(f"{name}: a symbolic link; it must be a real file in the repository")
+    return validate.read_text(path, name)
+
+
 def load_overrides(root: Path) -> dict[str, str]:
     """gate-overrides.yaml as {narrowing: reason}; every entry needs both."""
     path = root / OVERRIDES_FILE
-    if not path.is_file():
+    if not path.is_file() and not path.is_symlink():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError):
+        data = yaml.safe_load(read_repo_text(root, OVERRIDES_FILE)) or {}
+    except yaml.YAMLError:
         raise ConfigError(f"{OVERRIDES_FILE}: not valid YAML") from None
     entries = data.get("overrides") if isinstance(data, dict) else None
     if entries is None:

@@ -11,10 +11,13 @@ from google.protobuf import descriptor_pb2
 from ss3_schema.errors import SchemaError
 from ss3_schema.report import Violation
 from ss3_schema.toolchain import BUF_VIOLATIONS_EXIT, parse_buf_json, run_buf
+from ss3_schema.workspace import schema_files
 
 # Field numbers inside descriptor.proto, used to address SourceCodeInfo paths.
 FILE_MESSAGE_TYPE = 4
 FILE_OPTIONS = 8
+# buf's SourceCodeInfo columns count characters, with a tab advancing to the next multiple of 4.
+SOURCE_TAB_WIDTH = 4
 
 
 class CompileFailed(SchemaError):
@@ -34,6 +37,14 @@ class Image:
     files: tuple[descriptor_pb2.FileDescriptorProto, ...]
     own: frozenset[str]
     path_prefix: str  # how the image's file names map to repository paths
+    source_dir: Path | None = None  # the tree that holds proto/, when its text is still there to read
+
+    def source_line(self, name: str, line: int) -> str | None:
+        """Line `line` (0-based) of own file `name` as written, tabs expanded as buf counts columns."""
+        if self.source_dir is None or name not in self.own:
+            return None
+        lines = (self.source_dir / "proto" / name).read_text(encoding="utf-8").splitlines()
+        return lines[line].expandtabs(SOURCE_TAB_WIDTH) if line < len(lines) else None
 
     def own_files(self) -> list[descriptor_pb2.FileDescriptorProto]:
         return [f for f in self.files if f.name in self.own]
@@ -47,19 +58,18 @@ def build_image(source_dir: Path, output: Path | None = None, *, path_prefix: st
 
     `output` keeps the image file (with imports and source info) when given.
     """
+    own = frozenset(_own_file_names(source_dir))  # refuses what buf must not read, before buf runs
     with tempfile.TemporaryDirectory(prefix="ss3-image-") as tmp:
         target = output or Path(tmp) / "image.binpb"
         proc = run_buf(["build", "--error-format", "json", "-o", str(target)], cwd=source_dir)
         if proc.returncode == BUF_VIOLATIONS_EXIT:
             raise CompileFailed(parse_buf_json(proc.stdout + "\n" + proc.stderr))
         fds = descriptor_pb2.FileDescriptorSet.FromString(target.read_bytes())
-    own = frozenset(_own_file_names(source_dir))
-    return Image(files=tuple(fds.file), own=own, path_prefix=path_prefix)
+    return Image(files=tuple(fds.file), own=own, path_prefix=path_prefix, source_dir=source_dir)
 
 
 def _own_file_names(source_dir: Path) -> list[str]:
-    proto_dir = source_dir / "proto"
-    return [p.relative_to(proto_dir).as_posix() for p in proto_dir.rglob("*.proto")]
+    return schema_files(source_dir)
 
 
 def location_line(fd: descriptor_pb2.FileDescriptorProto, path: list[int]) -> tuple[int, int]:

@@ -11,7 +11,8 @@
   serializer's default validation compares the registered text with the
   descriptor of the generated class and refuses a short name of a type from
   another file (`Field type changed … before: Order, after .ss3.orders.v1.Order`),
-  so no event that carries such a field could be produced.
+  so no event that carries such a field could be produced. The name is read as
+  written, character for character: `v1 . Order` is as short as `Order` to it.
 """
 
 from __future__ import annotations
@@ -100,12 +101,12 @@ def _check_field_type_names(
     image: Image, fd: descriptor_pb2.FileDescriptorProto, declared_in: dict[str, str]
 ) -> list[Violation]:
     found = []
-    for path, field in _fields(fd.message_type, [FILE_MESSAGE_TYPE]):
+    for path, field in fields_with_paths(fd.message_type, [FILE_MESSAGE_TYPE]):
         if not field.type_name or declared_in.get(field.type_name, fd.name) == fd.name:
             continue
         full_name = field.type_name.removeprefix(".")
-        written = _written_length(fd, [*path, FIELD_TYPE_NAME])
-        if written is None or written in (len(full_name), len(full_name) + 1):
+        written = _written_name(image, fd, [*path, FIELD_TYPE_NAME])
+        if written in (full_name, field.type_name):
             continue
         found.append(
             violation_at(
@@ -121,7 +122,7 @@ def _check_field_type_names(
     return found
 
 
-def _fields(
+def fields_with_paths(
     messages: Iterable[descriptor_pb2.DescriptorProto], prefix: list[int]
 ) -> Iterator[tuple[list[int], descriptor_pb2.FieldDescriptorProto]]:
     """Every field of every (nested) message with its SourceCodeInfo path."""
@@ -129,7 +130,7 @@ def _fields(
         path = [*prefix, index]
         for field_index, field in enumerate(message.field):
             yield [*path, MESSAGE_FIELD, field_index], field
-        yield from _fields(message.nested_type, [*path, MESSAGE_NESTED_TYPE])
+        yield from fields_with_paths(message.nested_type, [*path, MESSAGE_NESTED_TYPE])
 
 
 def _declaring_files(image: Image) -> dict[str, str]:
@@ -152,11 +153,16 @@ def _message_names(messages: Iterable[descriptor_pb2.DescriptorProto], prefix: s
         yield from _message_names(message.nested_type, name)
 
 
-def _written_length(fd: descriptor_pb2.FileDescriptorProto, path: list[int]) -> int | None:
-    """How many characters the source used for the element at `path` (None without source info)."""
+def _written_name(image: Image, fd: descriptor_pb2.FileDescriptorProto, path: list[int]) -> str | None:
+    """The type name exactly as the source writes it, on one line (None: spread over lines, or unknown).
+
+    Compared as text, not by length or after removing blanks: `v1 . Order` or a
+    name split by a comment is a different, relative name to the Java parser.
+    """
     for location in fd.source_code_info.location:
         if list(location.path) == path and len(location.span) == 3:
-            return int(location.span[2] - location.span[1])
+            line = image.source_line(fd.name, location.span[0])
+            return None if line is None else line[location.span[1] : location.span[2]]
     return None
 
 

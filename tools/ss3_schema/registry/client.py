@@ -213,6 +213,39 @@ class RegistryClient:
             raise self._unexpected(response, f"registering {new.artifact_id}")
         return rejection
 
+    def dry_run_as_reader(self, group: str, new: NewContent, *, exists: bool) -> VersionInfo | Rejection:
+        """The registry's verdict on `new` with read permission only; nothing is stored.
+
+        Apicurio 3.3 lets `sr-readonly` dry-run createArtifactVersion (existing
+        artifacts) and createArtifact without ifExists (new ones), and refuses it
+        the ifExists=FIND_OR_CREATE_VERSION dry run of an existing artifact (403);
+        measured by tests/hostile/test_issue17.py. The rules run as for a real
+        registration (UPDATE for a new version).
+        """
+        content = {
+            "content": new.content,
+            "contentType": new.content_type,
+            "references": [ref.as_json() for ref in new.references],
+        }
+        doing = f"dry-running {new.artifact_id}"
+        if exists:
+            path = f"/groups/{_seg(group)}/artifacts/{_seg(new.artifact_id)}/versions"
+            body: dict[str, Any] = {"content": content}
+        else:
+            path = f"/groups/{_seg(group)}/artifacts"
+            body = {
+                "artifactId": new.artifact_id,
+                "artifactType": new.artifact_type,
+                "firstVersion": {"content": content},
+            }
+        response = self._call("POST", path, params={"dryRun": "true"}, json=body)
+        if response.status_code == 200:
+            return _version_info(response.json() if exists else _json_field(response, "version", doing))
+        rejection = _rejection(response)
+        if rejection is None:
+            raise self._unexpected(response, doing)
+        return rejection
+
     def create_version(self, group: str, new: NewContent) -> VersionInfo | Rejection:
         """A new version of an existing artifact, even when an older version has the same content."""
         body = {
@@ -380,9 +413,13 @@ def connect(connection: Connection, env: Mapping[str, str] | None = None) -> Reg
 
 
 def _seg(value: str) -> str:
-    # Artifact ids are import paths ("ss3/common/v1/money.proto"): the
-    # slashes must be escaped to stay one path segment.
-    return quote(value, safe="")
+    """One path segment, every reserved character encoded; a dot segment is refused, never sent.
+
+    Artifact ids are import paths ("ss3/common/v1/money.proto"): the slashes
+    must be escaped to stay one segment. `.` and `..` would be normalised by the
+    HTTP client or the server into another resource, encoded or not.
+    """
+    return quote(validate.registry_id(value, "registry id"), safe="")
 
 
 def _version_info(item: Any, response: requests.Response | None = None, doing: str = "") -> VersionInfo:

@@ -47,9 +47,24 @@ def load_openapi(path: Path, artifact_id: str) -> PlannedArtifact:
 
 
 def _parse(path: Path, text: str) -> tuple[Any, str]:
+    """The document and its content type; SchemaError naming the file for anything unreadable.
+
+    Deep nesting, a number too long to convert and an impossible date are what
+    the parsers raise RecursionError or ValueError for; each is the document's fault.
+    """
+    try:
+        return _parse_json_or_yaml(path, text)
+    except RecursionError:
+        raise SchemaError(f"{path}: nested too deeply to be read; not sent to the registry") from None
+    except ValueError as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise SchemaError(f"{path}: a value cannot be read ({detail[:120]}); not sent to the registry") from None
+
+
+def _parse_json_or_yaml(path: Path, text: str) -> tuple[Any, str]:
     try:
         return json.loads(text), JSON_CONTENT_TYPE
-    except ValueError:
+    except json.JSONDecodeError:
         pass
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)

@@ -58,7 +58,10 @@ def predict_rejections(
         return []
     artifacts = plan_registration(ws, current, strategy, only=changed)
     # compatibility=None: the gate asks, it never changes the server's rules.
-    result = register(client, artifacts, group=group, compatibility=None, dry_run=True, guard_latest=False)
+    # as_reader: the gate's account needs only sr-readonly, so the job that holds it can write nothing.
+    result = register(
+        client, artifacts, group=group, compatibility=None, dry_run=True, guard_latest=False, as_reader=True
+    )
     return [_violation(current, outcome, group) for outcome in result.rejected]
 
 

@@ -124,6 +124,7 @@ class _Run:
     known: dict[str, _Known]
     restore_latest: bool = False
     guard_latest: bool = True
+    as_reader: bool = False
     artifact_ids: dict[str, str] = field(default_factory=dict)  # file -> artifact id
     pinned: dict[str, str] = field(default_factory=dict)  # file -> version dependents reference
     pending: set[str] = field(default_factory=set)  # files whose new version a dry run did not persist
@@ -138,7 +139,7 @@ class _Run:
             return _outcome(artifact, Action.SKIPPED, note=f"depends on {self.blocked[blocker]} {blocker}")
         known = self.known.get(artifact.artifact_id)
         rule = self._ensure_rule(artifact.artifact_id, exists=True) if known else ""
-        answer = self.client.create_or_find(self.group, self._content(artifact), dry_run=self.dry_run)
+        answer = self._ask(artifact, known)
         if isinstance(answer, Rejection) and self._dangling_only(artifact, answer):
             return self._not_evaluated(artifact, known, rule)
         if isinstance(answer, Rejection):
@@ -147,6 +148,11 @@ class _Run:
         if known is None:
             rule = self._ensure_rule(artifact.artifact_id, exists=False)
         return self._accepted(artifact, known, answer, rule)
+
+    def _ask(self, artifact: PlannedArtifact, known: _Known | None) -> VersionInfo | Rejection:
+        if self.as_reader:
+            return self.client.dry_run_as_reader(self.group, self._content(artifact), exists=known is not None)
+        return self.client.create_or_find(self.group, self._content(artifact), dry_run=self.dry_run)
 
     def _accepted(self, artifact: PlannedArtifact, known: _Known | None, answer: VersionInfo, rule: str) -> Outcome:
         action = _action(known, answer)
@@ -275,6 +281,7 @@ def register(
     jobs: int = DEFAULT_JOBS,
     restore_latest: bool = False,
     guard_latest: bool = True,
+    as_reader: bool = False,
 ) -> RegisterResult:
     """Register `artifacts` (dependencies first) in `group`; rule violations are outcomes, not errors.
 
@@ -283,9 +290,12 @@ def register(
     whose latest version has other content is `not latest`, or, with
     `restore_latest`, gets a new version with its content (`restored`);
     `guard_latest=False` skips that check (the PR gate asks only about rules).
+    `as_reader` (implies a dry run) asks only what an `sr-readonly` account may:
+    the rules' verdict, without telling unchanged content from a new version.
     """
+    dry_run = dry_run or as_reader
     known = _known_versions(client.group_versions(group)) if artifacts else {}
-    run = _Run(client, group, compatibility, dry_run, known, restore_latest, guard_latest)
+    run = _Run(client, group, compatibility, dry_run, known, restore_latest, guard_latest, as_reader)
     outcomes: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="ss3-register") as pool:
         for wave in _waves(artifacts):

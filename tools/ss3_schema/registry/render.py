@@ -6,7 +6,7 @@ import json
 from collections import Counter
 
 from ss3_schema.registry.register import Action, Outcome, RegisterResult
-from ss3_schema.report import annotation
+from ss3_schema.report import annotation, log_line
 
 _WIDTH = max(len(action.value) for action in Action)
 
@@ -43,7 +43,8 @@ def _render_text(result: RegisterResult, what: str) -> str:
 def _render_github(result: RegisterResult, what: str) -> str:
     # The log keeps the text; each rejection also becomes an annotation on its file.
     annotations = [_rejection_annotation(outcome) for outcome in result.rejected]
-    return "\n".join([_render_text(result, what), *annotations])
+    text = [log_line(line) for line in _render_text(result, what).split("\n")]
+    return "\n".join([*text, *annotations])
 
 
 def _rejection_annotation(outcome: Outcome) -> str:

@@ -157,7 +157,7 @@ def deploy(artifact: MavenArtifact, repository: Repository) -> Deployed:
     jar_path = f"{_version_dir(artifact.version)}/{artifact.jar.name}"
     jar = artifact.jar.read_bytes()
     published = _published_jar(repository, jar_path)
-    if published is not None and hashlib.new(published.algorithm, jar).hexdigest() != published.digest:
+    if published is not None and any(hashlib.new(a, jar).hexdigest() != d for a, d in published.digests.items()):
         raise PublishConflict(
             f"{artifact.coordinates} already published with different content on {repository.destination}; "
             "a published version never changes: bump VERSION"
@@ -170,9 +170,8 @@ def deploy(artifact: MavenArtifact, repository: Repository) -> Deployed:
 
 @dataclass(frozen=True)
 class _PublishedJar:
-    algorithm: str
-    digest: str
-    complete: bool  # False: the jar is there but not its checksums (a deploy that stopped half-way)
+    digests: dict[str, str]  # algorithm -> the digest the repository holds for the jar
+    complete: bool  # False: a checksum file is missing (a deploy that stopped half-way)
 
 
 def _version_dir(version: str) -> str:
@@ -180,13 +179,22 @@ def _version_dir(version: str) -> str:
 
 
 def _published_jar(repository: Repository, jar_path: str) -> _PublishedJar | None:
-    """The digest of the jar the repository holds, or None when it holds none."""
-    for algorithm in TRUSTED_CHECKSUMS:
-        text = repository.read(f"{jar_path}.{algorithm}")
-        if text is not None:
-            return _PublishedJar(algorithm, _parse_checksum(text, f"{jar_path}.{algorithm}", algorithm), True)
+    """The digests of the jar the repository holds, or None when it holds none.
+
+    Complete only with every checksum file present: a deploy interrupted between
+    two of them is finished by the next run, not taken for a finished one.
+    """
+    files = {algorithm: repository.read(f"{jar_path}.{algorithm}") for algorithm in CHECKSUMS}
+    digests = {
+        algorithm: _parse_checksum(text, f"{jar_path}.{algorithm}", algorithm)
+        for algorithm in TRUSTED_CHECKSUMS
+        if (text := files[algorithm]) is not None
+    }
+    complete = all(text is not None for text in files.values())
+    if digests:
+        return _PublishedJar(digests, complete)
     data = repository.read(jar_path)
-    return None if data is None else _PublishedJar("sha256", hashlib.sha256(data).hexdigest(), False)
+    return None if data is None else _PublishedJar({"sha256": hashlib.sha256(data).hexdigest()}, False)
 
 
 def _parse_checksum(text: bytes, where: str, algorithm: str) -> str:
