@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import socket
 
-from tests.helpers import SchemaRepo, run_cli
+import pytest
+
+from tests.helpers import REPO_ROOT, SchemaRepo, run_cli
 
 EVENTS = "proto/ss3/orders/v1/order_events.proto"
 DROPPED = "  // Amount refunded to the customer; zero when nothing was paid yet.\n  ss3.common.v1.Money refunded = 4;\n"
@@ -89,6 +91,23 @@ def test_quiet_keeps_results_and_errors_only(schema_repo: SchemaRepo) -> None:
     assert "note: registry check skipped" in normal.stderr
     error = run_cli("-q", "check", "--against", "nope", cwd=schema_repo.root)
     assert error.returncode == 2 and error.stderr.startswith("error: ")
+
+
+@pytest.mark.parametrize("command", ["check", "register", "gen", "version", "register-openapi"])
+def test_quiet_and_verbose_work_before_and_after_every_command_name(command: str) -> None:
+    for where in ([flag, command, "--help"] for flag in ("-q", "-v")):
+        assert run_cli(*where, cwd=REPO_ROOT).returncode == 0, where
+    for where in ([command, flag, "--help"] for flag in ("-q", "--quiet", "-v", "--verbose")):
+        proc = run_cli(*where, cwd=REPO_ROOT)
+        assert proc.returncode == 0, (where, proc.stderr)
+        assert "-q, --quiet" in proc.stdout and "-v, --verbose" in proc.stdout
+
+
+def test_quiet_after_the_command_name_is_quiet(schema_repo: SchemaRepo) -> None:
+    quiet = run_cli("check", "-q", "--against", "main", cwd=schema_repo.root)
+    assert quiet.returncode == 0 and quiet.stdout.strip() == "check: ok" and quiet.stderr == ""
+    both = run_cli("-q", "check", "-v", "--against", "main", cwd=schema_repo.root)
+    assert both.returncode == 2 and "-q and -v exclude each other" in both.stderr
 
 
 def test_verbose_shows_debug_lines(schema_repo: SchemaRepo) -> None:

@@ -104,3 +104,21 @@ def test_compile_errors_name_the_repository_path_exactly(repo: SchemaRepo, fmt: 
     }[fmt]
     assert expected in "\n" + proc.stdout, proc.stdout
     assert str(repo.root) not in proc.stdout
+
+
+def test_gen_leaves_no_temporary_record_and_removes_stale_ones(repo: SchemaRepo) -> None:
+    src = repo.root / "ss3-protos/src"
+    src.mkdir(parents=True)
+    (src / ".ss3-gen.json.k1ll3d").write_text("{}")  # what a run killed while recording left behind
+    _gen(repo)
+    assert sorted(p.name for p in src.iterdir()) == [".ss3-gen.json", "ss3"]
+    assert _gen(repo).stdout.startswith("gen: up to date")
+
+
+def test_the_wheel_gets_the_tools_redaction_and_a_change_to_it_regenerates(repo: SchemaRepo) -> None:
+    _gen(repo)
+    copied = repo.root / PACKAGE / "kafka/_redact.py"
+    assert copied.read_bytes() == (REPO_ROOT / "tools/ss3_schema/redact.py").read_bytes()
+    copied.write_text("# edited by hand\n")
+    assert not _gen(repo).stdout.startswith("gen: up to date")
+    assert copied.read_bytes() == (REPO_ROOT / "tools/ss3_schema/redact.py").read_bytes()

@@ -1,5 +1,9 @@
 """Property-based tests over every parser of outside input: whatever comes in, the answer is a
-value or an Ss3SchemaError (one line, exit 1 or 2), never another exception, never a secret."""
+value or an Ss3SchemaError (one line, exit 1 or 2), never another exception, never a secret.
+
+The redaction properties run against both places the one redaction lives: the tool's
+module and the copy `gen` puts into the wheel's Kafka runtime (ss3.kafka._redact);
+the runtime's Registry(...) gets the same URLs."""
 
 from __future__ import annotations
 
@@ -13,9 +17,11 @@ import requests
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from ss3.kafka import ConfigError, Registry
+from ss3.kafka import _redact as wheel_redact
+from ss3_schema import redact as tool_redact
 from ss3_schema.errors import Ss3SchemaError
 from ss3_schema.gate.bufconfig import image_config
-from ss3_schema.redact import display_url, scrub
 from ss3_schema.registry.auth import NoAuth
 from ss3_schema.registry.client import Connection, NewContent, RegistryClient
 from ss3_schema.registry.openapi import load_openapi
@@ -89,23 +95,45 @@ users = st.text(alphabet=string.ascii_letters + string.digits + "-._", min_size=
 paths = st.text(alphabet=string.ascii_letters + string.digits + "/-._", max_size=20)
 
 
+REDACTIONS = pytest.mark.parametrize("redact", [tool_redact, wheel_redact], ids=["tool", "wheel"])
+
+
+def test_the_wheel_redacts_with_the_tools_module() -> None:
+    assert Path(wheel_redact.__file__).read_bytes() == Path(tool_redact.__file__).read_bytes()
+
+
+@REDACTIONS
 @FAST
 @given(users, secrets, st.integers(min_value=1, max_value=65535), paths)
-def test_url_credentials_are_split_off_and_never_shown(user: str, password: str, port: int, path: str) -> None:
+def test_url_credentials_are_split_off_and_never_shown(
+    redact: Any, user: str, password: str, port: int, path: str
+) -> None:
     raw = f"https://{user}:{password}@registry.example:{port}/{path}"
     clean = f"https://registry.example:{port}/{path}"
     assume(password not in clean)
-    parsed = service_url(raw, "registry URL")
-    assert (parsed.username, parsed.password) == (user, password)
-    assert password not in parsed.url
-    assert password not in display_url(raw)
-    assert password not in scrub(f"POST {raw} failed")
+    assert redact.split_credentials(raw) == (clean, user, password)
+    assert password not in redact.display_url(raw)
+    assert password not in redact.scrub(f"POST {raw} failed")
+
+
+def test_the_tool_splits_urls_as_the_redaction_does() -> None:
+    parsed = service_url("https://svc:pa/ss@registry.example:8443/x", "registry URL")
+    assert (parsed.url, parsed.username, parsed.password) == ("https://registry.example:8443/x", "svc", "pa/ss")
+
+
+@REDACTIONS
+@FAST
+@given(st.text(max_size=60))
+def test_any_url_text_is_shown_without_credentials(redact: Any, raw: str) -> None:
+    shown = redact.display_url(raw)  # total: never raises
+    clean, _, password = redact.split_credentials(raw)
+    if password is not None and len(password) >= 4:
+        assert password not in shown or password in clean
 
 
 @FAST
 @given(st.text(max_size=60))
 def test_any_url_text_is_parsed_or_refused_without_echoing_credentials(raw: str) -> None:
-    display_url(raw)  # total: never raises
     try:
         service_url(raw, "registry URL")
     except Ss3SchemaError as exc:
@@ -113,6 +141,59 @@ def test_any_url_text_is_parsed_or_refused_without_echoing_credentials(raw: str)
             userinfo = raw.partition("://")[2].rsplit("@", 1)[0]
             assume(len(userinfo) >= 4 and userinfo not in raw.rsplit("@", 1)[1])
             assert userinfo not in str(exc)
+
+
+def _registry_outcome(**kwargs: Any) -> str:
+    """What Registry(...) made of the arguments: its repr, or its ConfigError's message."""
+    try:
+        return repr(Registry(**kwargs))
+    except ConfigError as error:
+        assert "\n" not in str(error)
+        return str(error)
+
+
+@FAST
+@given(users, secrets, st.integers(min_value=0, max_value=999999), paths, st.sampled_from(["https", "http", "ftp"]))
+def test_registry_never_echoes_url_credentials(user: str, password: str, port: int, path: str, scheme: str) -> None:
+    clean = f"{scheme}://registry.example:{port}/{path}"
+    assume(password not in clean and password not in user)  # the user name is no secret
+    assert password not in _registry_outcome(url=f"{scheme}://{user}:{password}@registry.example:{port}/{path}")
+
+
+@FAST
+@given(st.text(max_size=60))
+def test_registry_of_any_url_text_is_built_or_a_config_error(raw: str) -> None:
+    shown = _registry_outcome(url=raw)
+    if "@" in raw:
+        userinfo = raw.partition("://")[2].rsplit("@", 1)[0]
+        assume(len(userinfo) >= 4 and userinfo not in raw.rsplit("@", 1)[1])
+        assert userinfo not in shown
+
+
+settings_values = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=10), st.binary(max_size=5), st.just([1])
+)
+
+
+@FAST
+@given(
+    st.fixed_dictionaries(
+        {"url": st.just("https://registry.example")},
+        optional={
+            "username": settings_values,
+            "password": st.just("s3cret-pass") | settings_values,
+            "token": st.just("t0ken-value\n") | settings_values,
+            "ca_bundle": settings_values,
+            "timeout": settings_values,
+            "retries": settings_values,
+            "unknown_ttl": settings_values,
+            "outage_ttl": settings_values,
+        },
+    )
+)
+def test_registry_settings_of_any_type_are_taken_or_a_config_error(kwargs: dict[str, Any]) -> None:
+    shown = _registry_outcome(**kwargs)
+    assert "s3cret-pass" not in shown and "t0ken-value" not in shown
 
 
 class _Answering(requests.Session):

@@ -148,6 +148,18 @@ def pip_install(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=180)
 
 
+def pip_on_path(python: Path, bin_dir: Path) -> dict[str, str]:
+    """An environment whose `pip` installs into `python`'s venv (a reader's shell); no config files, no cache."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    shim = bin_dir / "pip"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pip --python "{python}" "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    return dict(
+        os.environ, PATH=path, PIP_CONFIG_FILE=os.devnull, PIP_NO_CACHE_DIR="1", PIP_DISABLE_PIP_VERSION_CHECK="1"
+    )
+
+
 # --- running the release command ----------------------------------------------
 
 # Settings of the developer's or CI's environment that would change what a release does.

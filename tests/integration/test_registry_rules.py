@@ -15,6 +15,7 @@ apicurio.rest.legacy-error-codes.enabled=true), each with ``.url``
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from typing import Any
 import pytest
 import requests
 from ss3_schema.build.generator import ensure_generator
+
+from tests.docs.snippets import code
 
 API = "/apis/registry/v3"
 PROTOBUF = "application/x-protobuf"
@@ -191,6 +194,14 @@ service OrderService {
   rpc GetOrder(GetOrderRequest) returns (GetOrderResponse);
 }
 """
+
+
+def test_the_page_shows_the_schema_the_matrix_registers() -> None:
+    def tokens(text: str) -> list[str]:
+        return re.findall(r"\w+|[^\s\w]", text)
+
+    assert tokens(code("registry-compat-schema")) == tokens(BASE)
+
 
 SCALAR_BASE = """syntax = "proto3";
 

@@ -12,12 +12,15 @@ from ss3_schema.release.pipeline import Done, RegistryTarget, ReleaseConfig, Rel
 from ss3_schema.release.publish import Credentials, open_index
 from ss3_schema.workspace import Workspace
 
+from tests.docs.snippets import code
 from tests.helpers import SchemaRepo, git
 from tests.integration.pypi_fixture import (
     PypiIndex,
     fresh_venv,
     make_package_repo,
     pip_install,
+    pip_on_path,
+    repack_installed,
     run_release,
     summary,
 )
@@ -115,7 +118,9 @@ def test_next_release_from_the_cli_pushes_its_tag(repo: SchemaRepo, pypi_index: 
     repo.write("VERSION", "1.1.0\n")
     head = repo.commit("add a field, release 1.1.0")
 
-    proc = run_release(repo, "--push-tag", env=pypi_index.env())
+    documented = shlex.split(code("releasing-release"))  # the CI release job, as docs/releasing.md shows it
+    assert documented[:2] == ["ss3-schema", "release"]
+    proc = run_release(repo, *documented[2:], env=pypi_index.env())
     assert proc.returncode == 0, proc.stdout + proc.stderr
     table = summary(proc.stdout)
     assert table["version"][1].startswith("1.1.0: schema change since v1.0.0, needs minor (added field")
@@ -128,6 +133,33 @@ def test_next_release_from_the_cli_pushes_its_tag(repo: SchemaRepo, pypi_index: 
     assert table["tag"][0] == "created, pushed"
     assert proc.stdout.rstrip().endswith("release 1.1.0: released")
     assert repo.git("ls-remote", "--tags", "origin", "v1.1.0^{}").startswith(head)
+
+
+@pytest.mark.parametrize("block", ["readme-pip-install", "releasing-pip-index"])
+def test_the_documented_pip_commands_install_the_released_wheel(
+    repo: SchemaRepo, pypi_index: PypiIndex, tmp_path: Path, block: str
+) -> None:
+    """A service's pip, whose usual index is the company index (here the pypiserver the release uploaded to)."""
+    wheelhouse = tmp_path / "wheelhouse"  # what the company index proxies from PyPI
+    wheelhouse.mkdir()
+    for name in ("protobuf", "grpcio", "typing_extensions"):
+        repack_installed(name, wheelhouse)
+    python = fresh_venv(tmp_path / "venv")
+    env = pip_on_path(python, tmp_path / "bin") | {
+        "PIP_INDEX_URL": pypi_index.simple_url,
+        "PIP_FIND_LINKS": str(wheelhouse),
+    }
+    placeholders = {"https://nexus.example/repository/pypi-group/simple/": pypi_index.simple_url, "X.Y.Z": "1.1.0"}
+    script = code(block)
+    for placeholder, value in placeholders.items():
+        script = script.replace(placeholder, value)
+
+    proc = subprocess.run(["bash", "-eu", "-c", script], env=env, capture_output=True, text=True, check=False)
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    check = "import ss3, ss3.orders.v1.order_service_pb2_grpc, ss3.kafka; print(ss3.__version__)"
+    run = subprocess.run([str(python), "-W", "error", "-c", check], capture_output=True, text=True, check=False)
+    assert run.returncode == 0 and run.stdout.strip() == "1.1.0", run.stdout + run.stderr
 
 
 def test_release_with_too_small_a_version_stops_before_building(
@@ -179,8 +211,20 @@ def test_laptop_release_publishes_into_a_local_index_pip_can_use(
     python = fresh_venv(tmp_path / "venv")
     installed = pip_install(python, *command[2:], "--no-index", "--find-links", str(protobuf_wheelhouse))
     assert installed.returncode == 0, installed.stderr
-    code = "import ss3.orders.v1.order_events_pb2 as events; events.OrderPlaced()"
-    run = subprocess.run([str(python), "-W", "error", "-c", code], capture_output=True, text=True, check=False)
+    check = "import ss3.orders.v1.order_events_pb2 as events; events.OrderPlaced()"
+    run = subprocess.run([str(python), "-W", "error", "-c", check], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+
+    # The command README.md and docs/releasing.md show, run where the trial ran.
+    assert code("readme-pip-find-links") == code("releasing-pip-find-links")
+    documented = code("readme-pip-find-links").replace("X.Y.Z", "0.1.0")
+    python = fresh_venv(tmp_path / "documented-venv")
+    env = pip_on_path(python, tmp_path / "bin") | {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(protobuf_wheelhouse)}
+    proc = subprocess.run(
+        ["bash", "-eu", "-c", documented], cwd=repo.root, env=env, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = subprocess.run([str(python), "-W", "error", "-c", check], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
 
 

@@ -28,6 +28,7 @@ from ss3_schema.release.publish import Credentials, open_index
 from ss3_schema.release.tool import release_tool
 from ss3_schema.workspace import Workspace
 
+from tests.docs.snippets import code
 from tests.helpers import REPO_ROOT, git
 from tests.integration.pypi_fixture import PypiIndex, repack_installed
 from tests.integration.registry_fixture import RegistryReader
@@ -290,3 +291,39 @@ def test_failures_are_annotated_on_the_spec(release: Release, quarkus_service: S
     missing = run_action(release, service, dry_run=True)
     assert missing.returncode == 2
     assert f"{service.spec}: no such file; run the build that writes the OpenAPI document first" in missing.stdout
+
+
+def test_without_github_actions_the_two_documented_commands_register(
+    release: Release, quarkus_service: Service, pypi_index: PypiIndex, registry_reader: RegistryReader
+) -> None:
+    service = quarkus_service
+    group = service.env["SS3_GROUP"]
+    user, password = service.env["SS3_REGISTRY_USERNAME"], service.env["SS3_REGISTRY_PASSWORD"]
+    documented = code("service-ci-register-openapi")
+    for placeholder in (
+        "X.Y.Z",
+        "SS3_REGISTRY_URL=... SS3_REGISTRY_USERNAME=... SS3_REGISTRY_PASSWORD=...",
+        "--group orders",
+    ):
+        assert placeholder in documented, placeholder
+    script = (
+        documented.replace("X.Y.Z", TOOL_VERSION)
+        .replace("SS3_REGISTRY_URL=...", f"SS3_REGISTRY_URL={service.env['SS3_REGISTRY_URL']}")
+        .replace("SS3_REGISTRY_USERNAME=...", f"SS3_REGISTRY_USERNAME={user}")
+        .replace("SS3_REGISTRY_PASSWORD=...", f"SS3_REGISTRY_PASSWORD={password}")
+        .replace("--group orders", f"--group {group}")
+    )
+    env = dict(service.env, SS3_INDEX_URL=pypi_index.simple_url, PIP_DISABLE_PIP_VERSION_CHECK="1")
+
+    def run(dry_run: bool) -> subprocess.CompletedProcess[str]:
+        command = script.replace("[--dry-run]", "--dry-run" if dry_run else "")
+        return subprocess.run(
+            ["bash", "-eu", "-c", command], cwd=service.root, env=env, capture_output=True, text=True, check=False
+        )
+
+    dry = run(dry_run=True)
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "dry run: nothing was registered" in dry.stdout and registry_reader.versions(group, ARTIFACT) == []
+    registered = run(dry_run=False)
+    assert registered.returncode == 0, registered.stdout + registered.stderr
+    assert registry_reader.versions(group, ARTIFACT) == ["1"]

@@ -10,7 +10,6 @@ as the generated classes.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,20 +19,13 @@ import pytest
 from devservices.common import DevServiceError
 from devservices.jvm import find_java
 from devservices.kafka import RunningKafka
-from tests.helpers import REPO_ROOT, server_unavailable
+from tests.docs.snippets import code
+from tests.helpers import server_unavailable
 from tests.interop.harness import MIN_JAVA_MAJOR, build_quarkus_service
 
 pytestmark = pytest.mark.integration
 
-DOC = REPO_ROOT / "docs" / "kafka-clients.md"
 RUN_TIMEOUT_S = 180
-
-
-def documented_properties() -> str:
-    """The properties block under the page's `application.properties` heading."""
-    match = re.search(r"^### `application.properties`.*?```properties\n(.*?)```", DOC.read_text(), re.DOTALL | re.M)
-    assert match, f"{DOC.name} has no application.properties block"
-    return match.group(1)
 
 
 @pytest.fixture(scope="session")
@@ -44,11 +36,17 @@ def quarkus_runner() -> Path:
         server_unavailable(f"the Quarkus service could not be built: {error}")
 
 
+@pytest.mark.parametrize(
+    "blocks",
+    [["kafka-clients-properties"], ["kafka-clients-properties", "kafka-clients-headers"]],
+    ids=["payload", "headers"],
+)
 def test_documented_configuration_sends_and_reads_generated_classes(
-    quarkus_runner: Path, kafka_broker: RunningKafka, registered: Any, tmp_path: Path
+    quarkus_runner: Path, kafka_broker: RunningKafka, registered: Any, tmp_path: Path, blocks: list[str]
 ) -> None:
     (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "application.properties").write_text(documented_properties(), encoding="utf-8")
+    properties = "\n".join(code(name) for name in blocks)  # headers mode: the page's lines added to the block
+    (tmp_path / "config" / "application.properties").write_text(properties, encoding="utf-8")
     user, password = registered.auth
     # QUARKUS_* / MP_* variables of the caller's shell would outrank the file.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QUARKUS_", "MP_", "KAFKA_", "SS3_"))}

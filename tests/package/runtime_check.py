@@ -180,7 +180,42 @@ def check_kafka() -> dict[str, Any]:
                 if type(decoded) is not cls or decoded != event:
                     raise AssertionError(f"{topic} {cls.DESCRIPTOR.full_name} {framing}: round trip changed the event")
                 count += 1
-    return {"round_trips": count, "framings": len(Framing)}
+    return {"round_trips": count, "framings": len(Framing), "undecodable": undecodable_on_every_backend(group)}
+
+
+# A record of the registered orders schema whose order_id is not UTF-8: the pure-Python
+# backend raised UnicodeDecodeError for it, upb DecodeError; the serde's answer is FramingError.
+UNDECODABLE = """
+import os, sys
+from google.protobuf.internal import api_implementation
+from ss3 import topics
+from ss3.kafka import Deserializer, FramingError, Registry, wire
+topic = topics.SS3_ORDERS_ORDER_EVENTS_V1
+registry = Registry.from_env()
+content_id = registry.latest_content_id(sys.argv[1], topic + "-value")
+value = wire.payload_prefix(content_id, "OrderCancelled") + b"\\x12\\x01\\xff"
+try:
+    Deserializer(registry).deserialize(topic, value, partition=0, offset=1)
+except FramingError as error:
+    assert (error.topic, error.offset, error.schema_id) == (topic, 1, content_id), error
+    print(api_implementation.Type())
+"""
+
+
+def undecodable_on_every_backend(group: str) -> list[str]:
+    """The backends (upb, pure Python) on which an undecodable record is a FramingError, each in its own process."""
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    found = []
+    for backend in ("upb", "python"):
+        env = dict(os.environ, PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=backend)
+        command = [sys.executable, "-W", "error", "-c", UNDECODABLE, group]
+        proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=120)
+        if proc.returncode != 0 or proc.stdout.strip() != backend:
+            raise AssertionError(f"{backend} backend: {proc.stdout}{proc.stderr}")
+        found.append(backend)
+    return found
 
 
 CHECKS: dict[str, Callable[[], dict[str, Any]]] = {

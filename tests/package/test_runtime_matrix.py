@@ -223,3 +223,4 @@ def test_kafka_serde_round_trips_every_event_in_every_framing(
     assert proc.returncode == 0, f"{runtime.name} kafka: {proc.stdout}{proc.stderr}"
     found = json.loads(proc.stdout)
     assert found["framings"] == 3 and found["round_trips"] >= 3 * 10
+    assert found["undecodable"] == ["upb", "python"]  # a FramingError on both backends

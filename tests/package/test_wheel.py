@@ -11,7 +11,7 @@ import zipfile
 from email.parser import Parser
 from pathlib import Path
 
-from tests.helpers import SchemaRepo, make_schema_repo, run_cli
+from tests.helpers import REPO_ROOT, SchemaRepo, make_schema_repo, run_cli
 from tests.package.conftest import build
 from tests.package.runtimes import runtime_table
 
@@ -71,7 +71,13 @@ def test_wheel_content(wheel: Path) -> None:
     assert {"ss3/orders/v1/order_service_pb2_grpc.py", "ss3/orders/v1/order_service_pb2_grpc.pyi"} <= names
     assert {"ss3/topics.py", "ss3/kafka/__init__.py", "ss3/kafka/serde.py", "ss3/kafka/wire.py"} <= names
     assert "ss3/orders/v1/order_events_pb2_grpc.py" not in names  # no services, no grpc module
+    assert archive_member(wheel, "ss3/kafka/_redact.py") == (REPO_ROOT / "tools/ss3_schema/redact.py").read_bytes()
     assert not [n for n in names if n.startswith("google/")]
+
+
+def archive_member(wheel: Path, name: str) -> bytes:
+    with zipfile.ZipFile(wheel) as archive:
+        return archive.read(name)
 
 
 def test_two_builds_of_one_commit_are_byte_identical(built_repo: SchemaRepo, wheel: Path) -> None:

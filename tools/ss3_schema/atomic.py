@@ -72,10 +72,12 @@ def locked(directory: Path) -> Iterator[None]:
 
 
 def remove_stale(parent: Path, prefix: str) -> None:
-    """Staging directories of earlier runs; only called with the lock held, so none is in use."""
+    """Staging directories and temporary files of earlier runs; only called with the lock held, so none is in use."""
     for leftover in parent.glob(f"{prefix}*"):
         if leftover.is_dir() and not leftover.is_symlink():
             shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
 
 
 def replace_dir(new: Path, target: Path) -> None:

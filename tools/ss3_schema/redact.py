@@ -9,6 +9,10 @@ through `server_text` before it reaches a message.
 
 `scrub` is applied at the CLI edge to every error line and report, so a
 message that escapes the other precautions is still cleaned.
+
+This module is the one source of redaction for the tool and the wheel: `gen`
+copies it into the wheel's Kafka runtime (`ss3.kafka._redact`), so it imports
+nothing outside the standard library.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 MASK = "***"
 # Environment variables whose values are secrets wherever they are set.
@@ -74,10 +78,28 @@ def display_url(url: str) -> str:
         netloc = f"[{host}]" if ":" in host else host
         if parts.port:
             netloc += f":{parts.port}"
-    except ValueError:  # a port that is not a number: show what is there
-        parts = urlsplit(f"{scheme}://{rest}")
-        netloc = parts.netloc
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    except ValueError:  # a port that is not a number, a broken [IPv6] host: show what is there
+        return f"{scheme}://{_without_query(rest)}"
+
+
+def split_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """`url` without its `user:password@`, the user name and the password (percent-decoded). Never raises.
+
+    Everything up to the last `@` after `://` is the credential, as display_url
+    assumes; both parts are registered as secrets.
+    """
+    text = url.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep or "@" not in rest:
+        return text, None, None
+    userinfo, rest = rest.rsplit("@", 1)
+    name, _, secret = userinfo.partition(":")
+    register_secret(userinfo)
+    register_secret(secret)
+    username, password = unquote(name), unquote(secret)
+    register_secret(password)
+    return f"{scheme}{sep}{rest}", username, password
 
 
 def _without_query(text: str) -> str:

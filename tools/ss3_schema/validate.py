@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from ss3_schema.errors import ConfigError, SchemaError, UsageError
-from ss3_schema.redact import display_url, register_secret
+from ss3_schema.redact import display_url, split_credentials
 
 # SemVer's MAJOR.MINOR.PATCH without pre-release or build: what a release tag is made of.
 VERSION_PATTERN = re.compile(r"^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$")
@@ -81,15 +81,8 @@ def service_url(raw: str, what: str, schemes: tuple[str, ...] = ("http", "https"
     everything up to the last `@` is the credential, as display_url assumes.
     """
     text = raw.strip()
-    scheme, sep, rest = text.partition("://")
-    username = password = None
-    if sep and "@" in rest:
-        userinfo, rest = rest.rsplit("@", 1)
-        name, _, secret = userinfo.partition(":")
-        username, password = unquote(name), unquote(secret)
-        register_secret(password)
-        register_secret(userinfo)
-    clean = f"{scheme}{sep}{rest}"
+    clean, username, password = split_credentials(text)
+    scheme, sep, _ = clean.partition("://")
     try:
         parts = urlsplit(clean)
         port_ok = parts.port is None or 0 < parts.port < 65536

@@ -27,9 +27,10 @@ RECORD_NAME = ".ss3-gen.json"
 GENERATORS = ("protobuf", "mypy_protobuf")  # distribution names as in *.dist-info
 _DIST_INFO = re.compile(r"^(?P<name>[A-Za-z0-9_.]+)-(?P<version>[^-]+)\.dist-info$")
 _SKIPPED_DIRS = ("__pycache__",)
-# The generator's code: this package's build stage and the workspace layout it follows.
+# The generator's code: this package's build stage and the workspace layout it follows, and
+# the redaction gen copies into the wheel's runtime.
 _CODE_DIR = Path(__file__).resolve().parent
-_CODE_FILES = (_CODE_DIR.parent / "workspace.py",)
+_CODE_FILES = (_CODE_DIR.parent / "workspace.py", _CODE_DIR.parent / "redact.py")
 
 
 def inputs_key(ws: Workspace) -> str:
@@ -59,9 +60,11 @@ def up_to_date(ws: Workspace, package_dir: Path, key: str) -> bool:
     return isinstance(record, dict) and record.get("key") == key and record.get("files") == _manifest(package_dir)
 
 
-def record(ws: Workspace, package_dir: Path, key: str) -> None:
+def record(ws: Workspace, package_dir: Path, key: str, scratch: Path) -> None:
+    """Write the record through a file in `scratch` (gen's locked staging directory, on the same
+    file system), so that a killed run leaves no temporary file beside the package."""
     path = _record_path(ws)
-    handle, tmp = tempfile.mkstemp(prefix=f"{RECORD_NAME}.", dir=path.parent)
+    handle, tmp = tempfile.mkstemp(prefix=f"{RECORD_NAME}.", dir=scratch)
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(json.dumps({"key": key, "files": _manifest(package_dir)}))
     os.replace(tmp, path)

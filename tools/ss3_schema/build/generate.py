@@ -20,11 +20,12 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
-from ss3_schema import atomic
-from ss3_schema.build import protoc, stubs, topics
+from ss3_schema import atomic, redact
+from ss3_schema.build import fingerprint, protoc, stubs, topics
 from ss3_schema.workspace import Workspace, read_version
 
 PACKAGE = "ss3"
+REDACT_MODULE = "kafka/_redact.py"
 DESCRIPTOR_SET = "_descriptors/ss3.binpb"
 
 _ROOT_INIT = '''"""ShopSTAR3 Protobuf schemas: generated messages, gRPC stubs and descriptors."""
@@ -54,14 +55,22 @@ class Generated:
     protos: int
 
 
-def generate(ws: Workspace) -> Generated:
-    """Regenerate ss3-protos/src/ss3 from proto/ atomically."""
+def generate(ws: Workspace, key: str | None = None) -> Generated:
+    """Regenerate ss3-protos/src/ss3 from proto/ atomically; record `key` (fingerprint.inputs_key) when given.
+
+    The record is forgotten, and written again, under the same lock as the package,
+    so that it always describes the package next to it.
+    """
     version = read_version(ws)
     with atomic.staging(ws.generated_root, ".gen-") as staging:
+        fingerprint.forget(ws)
+        atomic.remove_stale(ws.generated_root, f"{fingerprint.RECORD_NAME}.")
         package = _generate_into(ws, staging)
         _add_package_files(ws, package, version)
         target = ws.generated_root / PACKAGE
         atomic.replace_dir(package, target)
+        if key is not None:
+            fingerprint.record(ws, target, key, staging)
         return Generated(target, len(list(target.rglob("*_pb2.py"))), len(list(target.rglob("*.proto"))))
 
 
@@ -117,3 +126,6 @@ def _copy_runtime(ws: Workspace, package: Path) -> None:
     runtime = ws.package_runtime / PACKAGE
     if runtime.is_dir():
         shutil.copytree(runtime, package, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    # One redaction for the tool and the wheel: the runtime imports the tool's module under this name.
+    (package / REDACT_MODULE).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(redact.__file__), package / REDACT_MODULE)

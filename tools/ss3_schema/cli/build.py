@@ -37,13 +37,11 @@ def gen(root: Path | None, fmt: str, force: bool) -> int:
     from ss3_schema.build.generate import generate  # noqa: PLC0415
     from ss3_schema.gate.images import CompileFailed  # noqa: PLC0415
 
-    fingerprint.forget(ws)
     try:
         with console.progress(f"gen: compiling {len(ws.proto_files())} schema files and writing the package"):
-            result = generate(ws)
+            result = generate(ws, key)
     except CompileFailed as failed:
         return emit(failed.violations, fmt, "gen")
-    fingerprint.record(ws, result.package_dir, key)
     click.echo(f"gen: {result.modules} modules from {result.protos} schema files in {ws.relative(result.package_dir)}")
     return EXIT_OK
 

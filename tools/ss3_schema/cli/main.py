@@ -46,6 +46,47 @@ COMMANDS = {
 }
 
 
+VERBOSITY_KEY = "ss3_schema.verbosity"
+
+
+def _choose_verbosity(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """-q / -v, wherever they stand: before the command name or after it."""
+    if value:
+        chosen = ctx.find_root().meta.setdefault(VERBOSITY_KEY, set())
+        chosen.add(param.name)
+        if len(chosen) > 1:
+            raise click.UsageError("-q and -v exclude each other")
+        console.set_verbosity(console.QUIET if param.name == "quiet" else console.VERBOSE)
+    return value
+
+
+def _verbosity_options() -> list[click.Option]:
+    """The -q/-v options every command and the group itself accept (fresh objects for each)."""
+    return [
+        click.Option(
+            ["-q", "--quiet"],
+            is_flag=True,
+            expose_value=False,
+            callback=_choose_verbosity,
+            help="Only results and errors: no notes, progress or warnings.",
+        ),
+        click.Option(
+            ["-v", "--verbose"],
+            is_flag=True,
+            expose_value=False,
+            callback=_choose_verbosity,
+            help="Also debug lines (git and tool steps) on stderr.",
+        ),
+    ]
+
+
+def _with_verbosity_options(command: click.Command) -> click.Command:
+    names = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    if not names & {"-q", "--quiet", "-v", "--verbose"}:
+        command.params.extend(_verbosity_options())
+    return command
+
+
 class LazyGroup(click.Group):
     """A group that imports a command's module only when that command is used."""
 
@@ -60,7 +101,7 @@ class LazyGroup(click.Group):
         command = getattr(_import_command_module(cmd_name, module_name), attribute)
         if not isinstance(command, click.Command):
             raise TypeError(f"{target} is not a click command")
-        return command
+        return _with_verbosity_options(command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # --help must work in the lean install too: list what cannot load instead of failing.
@@ -103,17 +144,19 @@ def _installed_version() -> str:
 @click.version_option(
     None, "--version", "-V", package_name=DISTRIBUTION, prog_name=DISTRIBUTION, message="%(prog)s %(version)s"
 )
-@click.option("-q", "--quiet", is_flag=True, help="Only results and errors: no notes, progress or warnings.")
-@click.option("-v", "--verbose", is_flag=True, help="Also debug lines (git and tool steps) on stderr.")
-def cli(quiet: bool, verbose: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Gate, generate, package, publish and register the ShopSTAR3 schemas.
 
     Results go to stdout, notes and errors to stderr (no colour with NO_COLOR).
     Exit codes: 0 clean, 1 violations found, 2 usage/config/tool error.
+    -q and -v go before or after the command name.
     """
-    if quiet and verbose:
-        raise click.UsageError("-q and -v exclude each other")
-    console.set_verbosity(console.QUIET if quiet else console.VERBOSE if verbose else console.NORMAL)
+    if not ctx.meta.get(VERBOSITY_KEY):
+        console.set_verbosity(console.NORMAL)
+
+
+cli.params.extend(_verbosity_options())
 
 
 class Terminated(Ss3SchemaError):

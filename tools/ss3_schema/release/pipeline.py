@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
+from ss3_schema.build import fingerprint
 from ss3_schema.build.generate import generate
 from ss3_schema.build.wheel import build_wheel
 from ss3_schema.errors import (
@@ -207,7 +208,7 @@ def _require_clean_tree(ws: Workspace) -> None:
 
 
 def _gen_step(run: _Run) -> Done:
-    result = generate(run.ws)
+    result = generate(run.ws, fingerprint.inputs_key(run.ws))
     return Done("ok", f"{result.modules} modules from {result.protos} schema files")
 
 

@@ -17,12 +17,15 @@ Public API (stable)::
     consumer = DeserializingConsumer({..., "value.deserializer": deserializer})
     event = deserializer.deserialize_message(msg)   # with a plain Consumer: errors name partition and offset
 
-``Registry(url, username=, password=, token=, ca_bundle=, timeout=, retries=)``
+``Registry(url, username=, password=, token=, ca_bundle=, timeout=, retries=, unknown_ttl=, outage_ttl=)``
     Read-only Apicurio 3.x client; ``Registry.from_env()`` reads ``SS3_REGISTRY_URL``,
     ``SS3_REGISTRY_USERNAME``/``SS3_REGISTRY_PASSWORD`` or ``SS3_REGISTRY_TOKEN``,
-    ``SS3_REGISTRY_CA_BUNDLE``, ``SS3_REGISTRY_TIMEOUT`` (s per request, total),
-    ``SS3_REGISTRY_RETRIES``. Lookups are cached per process once they succeed;
-    ``calls`` counts the HTTP requests sent.
+    ``SS3_REGISTRY_CA_BUNDLE``, ``SS3_REGISTRY_TIMEOUT`` (s per lookup, retries included;
+    default 10), ``SS3_REGISTRY_RETRIES`` (default 3), ``SS3_REGISTRY_UNKNOWN_TTL`` (s an
+    unknown id is remembered; default 30) and ``SS3_REGISTRY_OUTAGE_TTL`` (s a registry that
+    did not answer is remembered as down, then probed once; default 30). Lookups are cached
+    per process once they succeed; ``calls`` counts the HTTP requests sent. Any bad
+    argument is a ``ConfigError`` that never shows a credential.
 ``Serializer(registry=None, *, framing=Framing.PAYLOAD, group="default", topics=None)``
     Resolves a topic's schema like Apicurio's TopicIdStrategy with ``find-latest``: the
     latest version of artifact ``<topic>-value`` in ``group``, and refuses an event that
@@ -41,7 +44,7 @@ Public API (stable)::
     What ``Serializer.serialize`` returns; ``headers`` is empty unless the topic uses HEADERS.
 ``Ss3KafkaError``
     The one exception root; ``FramingError`` (wrong magic byte, truncated frame, missing or
-    contradicting header, undecodable message), ``UnknownSchemaError`` (id or artifact the
+    contradicting header, undecodable message, on every protobuf backend), ``UnknownSchemaError`` (id or artifact the
     registry does not know), ``UnexpectedEventError`` (a type that is not an event of the
     topic), ``RegistryError``/``RegistryAuthError`` (registry down or refusing),
     ``ConfigError``. Each carries ``topic``, ``partition``, ``offset`` and ``schema_id``

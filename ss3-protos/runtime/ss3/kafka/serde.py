@@ -278,8 +278,8 @@ class Deserializer:
         if cls is not None:
             try:
                 return cls.FromString(value[start:])
-            except DecodeError:
-                pass  # the full path reports it with its location
+            except Exception:  # noqa: S110 - any backend's parse failure; the full path reports it
+                pass
         try:
             return self._decode(topic, bytes(value), headers)
         except Ss3KafkaError as error:
@@ -295,6 +295,8 @@ class Deserializer:
 
     def _decode(self, topic: str, value: bytes, headers: HeadersIn) -> Message:
         framing = self._topics.framing(topic)
+        if framing is not Framing.HEADERS and value[:1] not in (b"", bytes([wire.MAGIC_BYTE])):
+            _refuse_headers_framed(value, headers, framing)
         if framing is Framing.PAYLOAD:
             schema_id, name, body = wire.read_payload_frame(value)
             cls = self._class_for_name(topic, schema_id, name)
@@ -307,12 +309,7 @@ class Deserializer:
         else:
             schema_id, indexes, body = wire.read_confluent_frame(value)
             cls = self._class_for_indexes(topic, schema_id, indexes)
-        try:
-            return cls.FromString(value[body:])
-        except DecodeError:
-            raise FramingError(
-                f"the message bytes are not a valid {cls.DESCRIPTOR.full_name}", schema_id=schema_id
-            ) from None
+        return _parse(cls, value[body:], schema_id)
 
     def _read_headers_frame(self, value: bytes, headers: HeadersIn) -> tuple[int, str, int]:
         raw = _last_header(headers, wire.CONTENT_ID_HEADER)
@@ -322,6 +319,11 @@ class Deserializer:
                 if _last_header(headers, wire.GLOBAL_ID_HEADER)
                 else ""
             )
+            seen = _apicurio_header_names(headers)
+            if not hint and seen:
+                hint = f" (it carries {', '.join(seen)})"
+            elif not hint and value[:1] == bytes([wire.MAGIC_BYTE]):
+                hint = " (the value starts with magic byte 0x00 and no apicurio.* header came: payload framing?)"
             raise FramingError(f"header {wire.CONTENT_ID_HEADER} is missing{hint}")
         schema_id = wire.decode_header_id(raw)
         try:
@@ -381,6 +383,22 @@ class Deserializer:
                 self._headers_prefixes.setdefault(topic, {})[key] = cls
 
 
+def _parse(cls: type[Message], data: bytes, schema_id: int) -> Message:
+    """The message in `data`, or FramingError, on every protobuf backend.
+
+    upb raises DecodeError; the pure-Python backend also lets UnicodeDecodeError (a
+    string field that is not UTF-8), struct.error, IndexError and others escape, so
+    every failure of the parser is taken as what it is: bytes that are not this message.
+    """
+    try:
+        return cls.FromString(data)
+    except Exception as error:
+        problem = "" if isinstance(error, DecodeError) else f" ({type(error).__name__})"
+        raise FramingError(
+            f"the message bytes are not a valid {cls.DESCRIPTOR.full_name}{problem}", schema_id=schema_id
+        ) from None
+
+
 def _apicurio_headers(headers: HeadersIn) -> tuple[bytes | None, ...]:
     """The last values of the id and type headers, in one pass."""
     if headers is None:
@@ -413,6 +431,26 @@ def _last_header(headers: HeadersIn, name: str) -> bytes | None:
         if key == name:
             found = value
     return found
+
+
+def _apicurio_header_names(headers: HeadersIn) -> list[str]:
+    """The distinct `apicurio.*` header names a record carries, in order, printable."""
+    if headers is None:
+        return []
+    names = headers.keys() if isinstance(headers, Mapping) else (name for name, _ in headers)
+    seen = dict.fromkeys(n for n in names if isinstance(n, str) and n.startswith("apicurio."))
+    return [ascii(name)[1:-1] for name in seen]
+
+
+def _refuse_headers_framed(value: bytes, headers: HeadersIn, framing: Framing) -> None:
+    """A value without the magic byte that comes with apicurio.* headers was written in headers framing."""
+    seen = _apicurio_header_names(headers)
+    if seen:
+        raise FramingError(
+            f"wrong magic byte 0x{value[0]:02x}, expected 0x00: the record carries {', '.join(seen)}, "
+            f"so its producer uses headers framing (apicurio.registry.headers.enabled=true) "
+            f"while this topic is read as {framing.name}"
+        )
 
 
 def _check_header_types(headers: HeadersIn, cls: type[Message], name: str, schema_id: int) -> None:

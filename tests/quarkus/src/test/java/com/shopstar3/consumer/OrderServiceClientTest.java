@@ -7,6 +7,8 @@ import com.shopstar3.ss3.orders.v1.GetOrderRequest;
 import com.shopstar3.ss3.orders.v1.GetOrderResponse;
 import com.shopstar3.ss3.orders.v1.OrderEventsProto;
 import com.shopstar3.ss3.orders.v1.OrderPlaced;
+// Quarkus' Mutiny interface, as docs/java-services.md shows it: this compiles only when it is generated.
+import com.shopstar3.ss3.orders.v1.OrderService;
 import com.shopstar3.ss3.orders.v1.OrderServiceGrpc;
 import com.shopstar3.ss3.orders.v1.OrderStatus;
 import com.shopstar3.ss3.options.v1.OptionsProto;
@@ -36,7 +38,9 @@ class OrderServiceClientTest {
     void readsTheTopicOfAnEventFromItsGeneratedClass() {
         String topic = OrderPlaced.getDescriptor().getFile().getOptions().getExtension(OptionsProto.topic);
         assertEquals("ss3.orders.order-events.v1", topic);
-        assertTrue(OrderPlaced.getDescriptor().getOptions().getExtension(OptionsProto.event));
+        boolean isEvent = OrderPlaced.getDescriptor().getOptions().getExtension(OptionsProto.event);
+        assertTrue(isEvent);
+        assertTrue(OrderService.class.isInterface());
         assertEquals(OrderEventsProto.getDescriptor(), OrderPlaced.getDescriptor().getFile());
     }
 }
