@@ -361,17 +361,6 @@ def reset_state(state_dir: Path, entries: Sequence[str]) -> list[str]:
     return removed
 
 
-def running_state(state_dir: Path, marker: str, what: str) -> dict[str, object]:
-    """The recorded state of a live server, or an error saying why there is none."""
-    state = read_state(state_dir)
-    if state is None:
-        raise DevServiceError(f"no {what} recorded in {state_dir}")
-    pid = state_pid(state)
-    if not is_process_of(pid, marker):
-        raise DevServiceError(f"{what} pid {pid} is not running (stale {STATE_FILE})")
-    return state
-
-
 # --------------------------------------------------------------------------
 # CLI edge
 
