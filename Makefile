@@ -31,7 +31,7 @@ venv: $(VENV_STAMP) ## Create .venv with the pinned tools (buf, mypy-protobuf, .
 
 # VERSION too: the installed tool's metadata (`ss3-schema --version`) is read from it.
 $(VENV_STAMP): requirements/tools.txt tools/pyproject.toml VERSION
-	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 12) else "Python 3.11 or 3.12 required (the pinned generator has no wheels for newer ones)")'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else "Python 3.11 to 3.13 required")'
 	@echo "venv: creating $(VENV) (once, about a minute)" >&2
 	@$(PYTHON) -m venv $(VENV)
 	@echo "venv: installing the pinned tools from requirements/tools.txt" >&2
