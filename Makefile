@@ -34,7 +34,7 @@ venv: $(VENV_STAMP) ## Create .venv with the pinned tools (buf, mypy-protobuf, .
 
 # VERSION too: the installed tool's metadata (`ss3-schema --version`) is read from it.
 $(VENV_STAMP): requirements/tools.txt tools/pyproject.toml VERSION
-	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 12) else "Python 3.11 or 3.12 required (the pinned generator has no wheels for newer ones)")'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else "Python 3.11 to 3.13 required")'
 	@echo "venv: creating $(VENV) (once, about a minute)" >&2
 	@$(PYTHON) -m venv $(VENV)
 	@echo "venv: installing the pinned tools from requirements/tools.txt" >&2
@@ -128,29 +128,46 @@ test: $(GEN_STAMP) style browser js-deps ## Run the whole test suite (starts Api
 bench: $(GEN_STAMP) ## Benchmarks: ratios against the raw tools
 	$(BIN)/python tests/bench/run.py
 
+# The servers keep their port and data across down/up; *-reset forgets both.
 .PHONY: registry-up
-registry-up: $(VENV_STAMP) ## Start a local Apicurio Registry on 127.0.0.1
-	$(BIN)/python -m devservices.registry up
+registry-up: $(VENV_STAMP) ## Start the local Apicurio Registry on 127.0.0.1 (same port and data as last time)
+	@$(BIN)/python -m devservices.registry up
 
 .PHONY: registry-down
-registry-down: ## Stop the local Apicurio Registry
+registry-down: ## Stop the local Apicurio Registry (keeps its port and data)
 	$(PYTHON) -m devservices.registry down
 
+.PHONY: registry-reset
+registry-reset: ## Stop the local Apicurio Registry and forget its port and data
+	$(PYTHON) -m devservices.registry reset
+
 .PHONY: kafka-up
-kafka-up: $(VENV_STAMP) ## Start a local Kafka broker (KRaft) on 127.0.0.1
-	$(BIN)/python -m devservices.kafka up
+kafka-up: $(VENV_STAMP) ## Start the local Kafka broker (KRaft) on 127.0.0.1 (same port and data as last time)
+	@$(BIN)/python -m devservices.kafka up
 
 .PHONY: kafka-down
-kafka-down: ## Stop the local Kafka broker
+kafka-down: ## Stop the local Kafka broker (keeps its port and data)
 	$(PYTHON) -m devservices.kafka down
 
+.PHONY: kafka-reset
+kafka-reset: ## Stop the local Kafka broker and forget its port and data
+	$(PYTHON) -m devservices.kafka reset
+
 .PHONY: pypi-up
-pypi-up: $(VENV_STAMP) ## Start a local package index (pypiserver) on 127.0.0.1
-	$(BIN)/python -m devservices.pypi up
+pypi-up: $(VENV_STAMP) ## Start the local package index (pypiserver) on 127.0.0.1 (same port and packages as last time)
+	@$(BIN)/python -m devservices.pypi up
 
 .PHONY: pypi-down
-pypi-down: ## Stop the local package index
+pypi-down: ## Stop the local package index (keeps its port and packages)
 	$(PYTHON) -m devservices.pypi down
+
+.PHONY: pypi-reset
+pypi-reset: ## Stop the local package index and forget its port and packages
+	$(PYTHON) -m devservices.pypi reset
+
+.PHONY: status
+status: ## What runs where (registry, Kafka, package index) and the export lines to use them
+	@$(PYTHON) -m devservices status
 
 .PHONY: lock
 lock: $(VENV_STAMP) ## Re-pin requirements/tools.txt from requirements/tools.in

@@ -1,6 +1,7 @@
-"""Real servers on 127.0.0.1 for local work and the tests: Apicurio Registry (more to come).
+"""Real servers on 127.0.0.1 for local work and the tests: Apicurio Registry, Kafka, pypiserver, a Maven repository.
 
-Each module is importable (the test fixtures use it) and runnable as
-``python -m devservices.<name> up|status|down``; the Makefile's ``*-up`` and
-``*-down`` targets call exactly that.
+Each server module is importable (the test fixtures use it) and runnable as
+``python -m devservices.<name> up|status|down|reset``; the Makefile's ``*-up``,
+``*-down`` and ``*-reset`` targets call exactly that, and ``make status`` runs
+``python -m devservices status`` (every service at once).
 """

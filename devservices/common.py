@@ -12,17 +12,23 @@ import contextlib
 import json
 import os
 import re
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Self
 
 HOST = "127.0.0.1"
 STATE_FILE = "state.json"
+# The ports of the last start, kept after `down` (state.json is not): `up`
+# takes them again, so an exported URL stays valid until `reset`.
+PORTS_FILE = "ports.json"
 
 
 class DevServiceError(RuntimeError):
@@ -65,7 +71,13 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` now.
+
+    With SO_REUSEADDR, as the JVM and Python servers bind: connections of a
+    stopped server left in TIME_WAIT do not make its port look taken.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:
@@ -77,6 +89,46 @@ def port_answers(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(1.0)
         return sock.connect_ex((HOST, port)) == 0
+
+
+def remembered_ports(state_dir: Path) -> dict[str, int]:
+    """The ports recorded by the last start in ``state_dir`` (empty when none, or unreadable)."""
+    try:
+        data = json.loads((state_dir / PORTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        name: port
+        for name, port in data.items()
+        if isinstance(name, str) and isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536
+    }
+
+
+def remember_ports(state_dir: Path, ports: Mapping[str, int]) -> None:
+    path = state_dir / PORTS_FILE
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(dict(ports), indent=2) + "\n", encoding="utf-8")
+    temporary.replace(path)
+
+
+def kept_port(requested: int, remembered: int | None, *, name: str, service: str) -> int:
+    """The port to start on: the one asked for, else the one of the last start, else 0 (pick a free one).
+
+    A kept port that another process holds now is an error rather than a new
+    port: the URL exported after the last start would silently point elsewhere.
+    """
+    if requested:
+        return requested
+    if remembered is None:
+        return 0
+    if not port_is_free(remembered):
+        raise DevServiceError(
+            f"{name} {remembered} on {HOST}, kept from the last start, is in use by another process; "
+            f"stop that process, pass --port, or forget the ports and data with `make {service}-reset`"
+        )
+    return remembered
 
 
 # --------------------------------------------------------------------------
@@ -281,15 +333,32 @@ def stop_recorded(state_dir: Path, marker: str, what: str, timeout: float) -> bo
     return running
 
 
-def running_state(state_dir: Path, marker: str, what: str) -> dict[str, object]:
-    """The recorded state of a live server, or an error saying why there is none."""
+def live_state(state_dir: Path, marker: str) -> dict[str, object] | None:
+    """The recorded state when its server is alive, else None."""
     state = read_state(state_dir)
     if state is None:
-        raise DevServiceError(f"no {what} recorded in {state_dir}")
-    pid = state_pid(state)
-    if not is_process_of(pid, marker):
-        raise DevServiceError(f"{what} pid {pid} is not running (stale {STATE_FILE})")
-    return state
+        return None
+    pid = state.get("pid")
+    return state if isinstance(pid, int) and is_process_of(pid, marker) else None
+
+
+def reset_state(state_dir: Path, entries: Sequence[str]) -> list[str]:
+    """Delete the named entries of a stopped service's ``state_dir``; the names of those that existed.
+
+    Only the service's own entries go, never the directory itself: a mistyped
+    --state-dir must not wipe an unrelated directory.
+    """
+    removed = []
+    for name in (*entries, STATE_FILE, PORTS_FILE):
+        path = state_dir / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        removed.append(name)
+    return removed
 
 
 # --------------------------------------------------------------------------
@@ -299,35 +368,95 @@ def running_state(state_dir: Path, marker: str, what: str) -> dict[str, object]:
 def service_parser(
     description: str, default_state: str, up_help: str
 ) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The `up|status|down` parser every service shares, and its `up` subparser for the service's own options."""
+    """The `up|status|down|reset` parser every service shares, and its `up` subparser for the service's own options."""
     parser = argparse.ArgumentParser(description=description)
     commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help=up_help)
-    for command in (up, commands.add_parser("down"), commands.add_parser("status")):
+    up = commands.add_parser("up", help=up_help + "; again on the port and with the data of the last start")
+    down = commands.add_parser("down", help="stop it; its port and data are kept for the next `up`")
+    status = commands.add_parser("status", help="where it runs, and the export line to use it")
+    reset = commands.add_parser("reset", help="stop it and forget its port and data")
+    for command in (up, down, status, reset):
         command.add_argument("--state-dir", type=Path, default=None, help=f"default {default_state}")
     return parser, up
 
 
+def export_line(exports: Mapping[str, str]) -> str:
+    """The shell line that points clients at a server (never a credential: those stay in the config file)."""
+    return "export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in exports.items())
+
+
+@dataclass(frozen=True)
+class Service:
+    """How the shared CLI edge talks about one service."""
+
+    name: str  # registry, kafka, pypi: also the make target prefix
+    what: str  # "registry", "Kafka broker", ...: in messages
+    marker: str  # names its process (see is_process_of)
+    entries: tuple[str, ...]  # its files and directories in the state directory, removed by reset
+    exports: Callable[[Mapping[str, object]], dict[str, str]]  # recorded state -> client environment
+    describe: Callable[[Mapping[str, object]], tuple[str, bool]]  # recorded state -> (status line, healthy)
+    stop_timeout: float
+
+    def state_summary(self, state_dir: Path) -> tuple[list[str], int]:
+        """Status lines of the server recorded in ``state_dir`` and the exit code of `status`."""
+        state = live_state(state_dir, self.marker)
+        if state is None:
+            kept = [name for name in self.entries if (state_dir / name).exists()]
+            detail = f"data kept in {state_dir}" if kept else "no data yet"
+            return [f"{self.name}: not running ({detail}; `make {self.name}-up` starts it)"], 2
+        line, healthy = self.describe(state)
+        return [f"{self.name}: {line}", export_line(self.exports(state))], 0 if healthy else 2
+
+
 def dispatch(
-    name: str,
+    service: Service,
     command: str,
+    state_dir: Path,
     *,
-    up: Callable[[], str],
-    status: Callable[[], int],
-    down: Callable[[], bool],
+    up: Callable[[], Mapping[str, object]],
 ) -> int:
-    """Run `up` (prints where the server listens), `status` or `down` behind the one-line error edge."""
+    """Run `up` (URL on stdout, the export line on stderr), `status`, `down` or `reset` behind the error edge.
+
+    `up` with a server already running in ``state_dir`` reports that one;
+    ``up`` starts a server and returns the state it recorded.
+    """
 
     def run() -> int:
         if command == "up":
-            print(up())
-            return 0
+            return _up(service, state_dir, up)
         if command == "status":
-            return status()
-        print("stopped" if down() else "not running")
+            lines, code = service.state_summary(state_dir)
+            print("\n".join(lines), file=sys.stdout if code == 0 else sys.stderr)
+            return code
+        if command == "reset":
+            return _reset(service, state_dir)
+        stopped = stop_recorded(state_dir, service.marker, service.what, service.stop_timeout)
+        print("stopped" if stopped else "not running")
         return 0
 
-    return run_cli(name, run)
+    return run_cli(service.name, run)
+
+
+def _up(service: Service, state_dir: Path, start: Callable[[], Mapping[str, object]]) -> int:
+    running = live_state(state_dir, service.marker)
+    state = running if running is not None else start()
+    how = "already running" if running is not None else "running"
+    print(state.get("url"), flush=True)
+    print(
+        f"{service.name}: {how} at {state.get('url')}; port and data are kept across restarts "
+        f"(`make {service.name}-reset` forgets them)",
+        file=sys.stderr,
+    )
+    print(export_line(service.exports(state)), file=sys.stderr)
+    return 0
+
+
+def _reset(service: Service, state_dir: Path) -> int:
+    stopped = stop_recorded(state_dir, service.marker, service.what, service.stop_timeout)
+    removed = reset_state(state_dir, service.entries)
+    done = ("stopped; " if stopped else "") + (f"removed {', '.join(removed)}" if removed else "nothing to remove")
+    print(f"{done} in {state_dir}")
+    return 0
 
 
 def run_cli(name: str, command: Callable[[], int]) -> int:

@@ -3,20 +3,25 @@
 The broker is Apache Kafka's own ``kafka.Kafka`` main class from the Maven
 Central jars (``org.apache.kafka:kafka_2.13:<version>`` and its runtime
 dependencies, resolved once into ``.cache/kafka/<version>/lib``), run with
-the default JDK (17 is enough). One process is broker and controller; the
-storage is formatted fresh on every start, so nothing survives a restart.
+the default JDK (17 is enough). One process is broker and controller. Started from the command line it keeps
+its topics, offsets and cluster id in ``data/`` and its ports in ``ports.json``,
+so a restart serves the same address and records; ``reset`` forgets both.
+Started from Python (the tests' fixtures) its storage is formatted fresh on
+every start.
 
 CLI::
 
     python -m devservices.kafka up [--port N] [--state-dir DIR]
     python -m devservices.kafka status [--state-dir DIR]
     python -m devservices.kafka down [--state-dir DIR]
+    python -m devservices.kafka reset [--state-dir DIR]
 
-``up`` prints the bootstrap address (``127.0.0.1:PORT``) on stdout. Every
+``up`` prints the bootstrap address (``127.0.0.1:PORT``) on stdout and the
+``export KAFKA_BOOTSTRAP_SERVERS=...`` line on stderr. Every
 command exits 0 on success and 2 on failure, with a one-line reason on stderr
 (a failed start adds the last lines of the broker log). Default state
-directory: ``.cache/kafka/run`` (``state.json``, ``kafka.log``,
-``server.properties``, ``data/``).
+directory: ``.cache/kafka/run`` (``state.json``, ``ports.json``, ``kafka.log``,
+``server.properties``, ``log4j2.properties``, ``data/``).
 
 Environment: ``KAFKA_VERSION`` (default below) selects the broker version,
 ``SS3_CACHE_DIR`` (default ``<repo>/.cache``) the download cache root.
@@ -42,15 +47,19 @@ from devservices.common import (
     HOST,
     DevServiceError,
     ServerHandle,
+    Service,
     cache_root,
     dispatch,
     free_port,
+    kept_port,
     launch,
     port_answers,
     port_is_free,
+    read_state,
     refuse_if_running,
+    remember_ports,
+    remembered_ports,
     rss_kib,
-    running_state,
     service_parser,
     stop_recorded,
     wait_until,
@@ -66,6 +75,11 @@ LOGGING_PINS = ("org.slf4j:slf4j-api:2.0.17",)
 LOG4J_VERSION = "2.25.3"
 PROCESS_MARKER = "kafka.Kafka"
 LOG_FILE = "kafka.log"
+DATA_DIR = "data"
+# What `reset` removes from the state directory (state.json and ports.json too).
+STATE_ENTRIES = (DATA_DIR, LOG_FILE, "server.properties", "log4j2.properties")
+# Written by StorageTool format; its presence means the storage holds a cluster.
+FORMATTED_MARKER = "meta.properties"
 START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 20.0
 STARTED_LINE = "Kafka Server started"
@@ -146,11 +160,15 @@ def start_kafka(
     state_dir: Path | str | None = None,
     version: str | None = None,
     timeout: float = START_TIMEOUT_S,
+    controller_port: int = 0,
+    keep_data: bool = False,
 ) -> RunningKafka:
     """Start a broker and block until it serves, or raise DevServiceError.
 
-    ``port=0`` picks a free port; ``state_dir`` defaults to a fresh temporary
-    directory, so concurrent brokers never collide.
+    ``port=0`` (and ``controller_port=0``) picks a free port; ``state_dir``
+    defaults to a fresh temporary directory, so concurrent brokers never
+    collide. ``keep_data`` starts on the storage of the last start, when there
+    is one, instead of formatting a fresh one.
     """
     version = version or kafka_version()
     directory = Path(state_dir).resolve() if state_dir else Path(tempfile.mkdtemp(prefix="ss3-kafka-"))
@@ -158,13 +176,18 @@ def start_kafka(
     refuse_if_running(directory, PROCESS_MARKER, "Kafka broker")
     java = find_java(MIN_JAVA_MAJOR)
     classpath = ensure_classpath(version)
-    if port and not port_is_free(port):
-        raise DevServiceError(f"port {port} on {HOST} is already in use")
+    for wanted in (port, controller_port):
+        if wanted and not port_is_free(wanted):
+            raise DevServiceError(f"port {wanted} on {HOST} is already in use")
     broker_port = port or free_port()
-    controller_port = free_port()
-    config = _write_config(directory, broker_properties(broker_port, controller_port, directory / "data"))
+    controller_port = controller_port or free_port()
+    data_dir = directory / DATA_DIR
+    if not keep_data or not (data_dir / FORMATTED_MARKER).is_file():
+        shutil.rmtree(data_dir, ignore_errors=True)  # a fresh cluster
+    config = _write_config(directory, broker_properties(broker_port, controller_port, data_dir))
     command = _java_command(java, classpath, directory)
-    _format_storage(command, config)
+    if not (data_dir / FORMATTED_MARKER).is_file():
+        _format_storage(command, config)
     process = launch([*command, "kafka.Kafka", str(config)], cwd=directory, log_path=directory / LOG_FILE)
     kafka = RunningKafka(
         f"{HOST}:{broker_port}", process.pid, broker_port, controller_port, directory, version, process
@@ -187,9 +210,6 @@ def _java_command(java: Path, classpath: Path, state_dir: Path) -> list[str]:
 
 
 def _write_config(state_dir: Path, props: Mapping[str, str]) -> Path:
-    data_dir = Path(props["log.dirs"])
-    if data_dir.exists():
-        shutil.rmtree(data_dir)  # a fresh cluster on every start
     path = state_dir / "server.properties"
     path.write_text("".join(f"{key}={value}\n" for key, value in props.items()), encoding="utf-8")
     return path
@@ -267,27 +287,43 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_status(state_dir: Path) -> int:
-    state = running_state(state_dir, PROCESS_MARKER, "Kafka broker")
-    pid, port = state["pid"], state.get("port")
+def _cmd_up(args: argparse.Namespace, state_dir: Path) -> dict[str, object]:
+    kept = remembered_ports(state_dir)
+    kafka = start_kafka(
+        kept_port(args.port, kept.get("port"), name="port", service="kafka"),
+        controller_port=kept_port(0, kept.get("controller_port"), name="controller port", service="kafka"),
+        state_dir=state_dir,
+        timeout=args.timeout,
+        keep_data=True,
+    )
+    remember_ports(state_dir, {"port": kafka.port, "controller_port": kafka.controller_port})
+    return read_state(state_dir) or {"url": kafka.bootstrap}
+
+
+def _describe(state: Mapping[str, object]) -> tuple[str, bool]:
+    pid, port = state.get("pid"), state.get("port")
     serving = isinstance(port, int) and port_answers(port)
     rss = rss_kib(pid) if isinstance(pid, int) else None
     memory = f"{rss // 1024} MiB" if rss else "unknown"
     health = "serving" if serving else "NOT serving"
-    print(f"{state.get('url')} pid={pid} version={state.get('version')} {health} rss={memory}")
-    return 0 if serving else 2
+    return f"{state.get('url')} pid={pid} version={state.get('version')} {health} rss={memory}", serving
+
+
+SERVICE = Service(
+    name="kafka",
+    what="Kafka broker",
+    marker=PROCESS_MARKER,
+    entries=STATE_ENTRIES,
+    exports=lambda state: {"KAFKA_BOOTSTRAP_SERVERS": str(state.get("url"))},
+    describe=_describe,
+    stop_timeout=STOP_TIMEOUT_S,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
-    state_dir: Path = args.state_dir or default_state_dir()
-    return dispatch(
-        "kafka",
-        args.command,
-        up=lambda: start_kafka(args.port, state_dir=state_dir, timeout=args.timeout).bootstrap,
-        status=lambda: _cmd_status(state_dir),
-        down=lambda: stop_kafka(state_dir),
-    )
+    state_dir: Path = (args.state_dir or default_state_dir()).resolve()
+    return dispatch(SERVICE, args.command, state_dir, up=lambda: _cmd_up(args, state_dir))
 
 
 if __name__ == "__main__":

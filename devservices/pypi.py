@@ -1,7 +1,9 @@
 """Run a throw-away package index (pypiserver) on 127.0.0.1 for local work and tests.
 
 pypiserver comes from the pinned tools (requirements/tools.txt) and runs with
-this interpreter; it never falls back to PyPI. Uploads need the users of an
+this interpreter; it never falls back to PyPI. Its packages stay in the
+package directory, and from the command line its port in ``ports.json``, so a
+restart serves the same URL and files; ``reset`` forgets both. Uploads need the users of an
 htpasswd file when one is given, and are open otherwise (loopback only).
 
 CLI::
@@ -9,11 +11,13 @@ CLI::
     python -m devservices.pypi up [--port N] [--packages DIR] [--htpasswd FILE] [--state-dir DIR]
     python -m devservices.pypi status [--state-dir DIR]
     python -m devservices.pypi down [--state-dir DIR]
+    python -m devservices.pypi reset [--state-dir DIR]
 
 ``up`` prints the index URL (``http://127.0.0.1:PORT/``; install from its
-``simple/``). Exit codes and messages as for the other services. Default
+``simple/``) on stdout and the ``export TWINE_REPOSITORY_URL=...`` line that
+`ss3-schema publish` uploads with on stderr. Exit codes and messages as for the other services. Default
 state directory: ``.cache/pypi`` (``state.json``, ``pypi-server.log``,
-``packages/``).
+``ports.json``, ``packages/``).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -34,13 +38,18 @@ from devservices.common import (
     HOST,
     DevServiceError,
     ServerHandle,
+    Service,
     cache_root,
     dispatch,
     free_port,
+    kept_port,
     launch,
     log_tail,
+    port_answers,
+    read_state,
     refuse_if_running,
-    running_state,
+    remember_ports,
+    remembered_ports,
     service_parser,
     stop_recorded,
     wait_until,
@@ -52,6 +61,8 @@ LOG_FILE = "pypi-server.log"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 START_ATTEMPTS = 3  # a free port can be taken between probing and binding
+# What `reset` removes from the state directory (state.json and ports.json too).
+STATE_ENTRIES = ("packages", LOG_FILE)
 
 
 def default_state_dir() -> Path:
@@ -167,22 +178,35 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_status(state_dir: Path) -> int:
-    state = running_state(state_dir, PROCESS_MARKER, "package index")
-    print(f"{state.get('url')} pid={state.get('pid')} packages={state.get('packages')}")
-    return 0
+def _cmd_up(args: argparse.Namespace, state_dir: Path) -> dict[str, object]:
+    port = kept_port(args.port, remembered_ports(state_dir).get("port"), name="port", service="pypi")
+    index = start_pypi(packages=args.packages, htpasswd=args.htpasswd, port=port, state_dir=state_dir)
+    remember_ports(state_dir, {"port": index.port})
+    return read_state(state_dir) or {"url": index.url}
+
+
+def _describe(state: Mapping[str, object]) -> tuple[str, bool]:
+    port = state.get("port")
+    serving = isinstance(port, int) and port_answers(port)
+    health = "serving" if serving else "NOT serving"
+    return f"{state.get('url')} pid={state.get('pid')} {health} packages={state.get('packages')}", serving
+
+
+SERVICE = Service(
+    name="pypi",
+    what="package index",
+    marker=PROCESS_MARKER,
+    entries=STATE_ENTRIES,
+    exports=lambda state: {"TWINE_REPOSITORY_URL": str(state.get("url"))},
+    describe=_describe,
+    stop_timeout=STOP_TIMEOUT_S,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
-    state_dir: Path = args.state_dir or default_state_dir()
-
-    def up() -> str:
-        return start_pypi(packages=args.packages, htpasswd=args.htpasswd, port=args.port, state_dir=state_dir).url
-
-    return dispatch(
-        "pypi", args.command, up=up, status=lambda: _cmd_status(state_dir), down=lambda: stop_pypi(state_dir)
-    )
+    state_dir: Path = (args.state_dir or default_state_dir()).resolve()
+    return dispatch(SERVICE, args.command, state_dir, up=lambda: _cmd_up(args, state_dir))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
 
 The server is the official Quarkus fast-jar distribution published on Maven
 Central (``io.apicurio:apicurio-registry-app:<version>:tar.gz:all``), started
-with a JDK >= 21 and in-memory H2 storage, so nothing survives a restart.
+with a JDK >= 21. Started from the command line it keeps its data in H2 files
+under the state directory and its ports in ``ports.json``, so a restart serves
+the same URL, artifacts and content ids; ``reset`` forgets both. Started from
+Python (the tests' fixtures) it holds everything in memory.
 
 CLI::
 
@@ -12,12 +15,15 @@ CLI::
                                   [--state-dir DIR]
     python -m devservices.registry status [--state-dir DIR]
     python -m devservices.registry down [--state-dir DIR]
+    python -m devservices.registry reset [--state-dir DIR]
 
-``up`` prints the base URL (``http://127.0.0.1:PORT``) on stdout. Every command
-exits 0 on success and 2 on failure, with a one-line reason on stderr (a failed
-start adds the last lines of the server log after it). ``status`` also exits 2
-when no healthy server is recorded. Default state directory: ``.cache/registry``
-(``state.json``, ``registry.log``, ``config/application.properties``).
+``up`` prints the base URL (``http://127.0.0.1:PORT``) on stdout and the
+``export SS3_REGISTRY_URL=...`` line on stderr. Every command exits 0 on
+success and 2 on failure, with a one-line reason on stderr (a failed start
+adds the last lines of the server log after it). ``status`` also exits 2 when
+no healthy server is recorded. Default state directory: ``.cache/registry``
+(``state.json``, ``ports.json``, ``registry.log``, ``data/``,
+``config/application.properties``).
 
 Environment: ``APICURIO_VERSION`` (default 3.3.3) selects the server version,
 ``SS3_CACHE_DIR`` (default ``<repo>/.cache``) the download cache root.
@@ -50,15 +56,19 @@ from devservices.common import (
     HOST,
     DevServiceError,
     ServerHandle,
+    Service,
     cache_root,
     dispatch,
     ensure_cache_root,
     free_port,
+    kept_port,
     launch,
     port_is_free,
+    read_state,
     refuse_if_running,
+    remember_ports,
+    remembered_ports,
     rss_kib,
-    running_state,
     service_parser,
     stop_recorded,
     wait_until,
@@ -71,6 +81,9 @@ MIN_JAVA_MAJOR = 21  # Apicurio Registry 3.2+ is compiled for Java 21.
 ADMIN_ROLE = "sr-admin"
 LOG_FILE = "registry.log"
 PROCESS_MARKER = "quarkus-run.jar"
+DATA_DIR = "data"
+# What `reset` removes from the state directory (state.json and ports.json too).
+STATE_ENTRIES = (DATA_DIR, "config", LOG_FILE)
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 20.0
 # The default heap is a quarter of RAM; a schema test registry needs far less,
@@ -201,8 +214,9 @@ def server_properties(
     global_rules: Mapping[str, str],
     *,
     roles: Mapping[str, str] | None = None,
+    data_dir: Path | None = None,
 ) -> dict[str, str]:
-    """Quarkus/Apicurio configuration for one isolated in-memory instance."""
+    """Quarkus/Apicurio configuration for one isolated instance: in memory, or in H2 files under ``data_dir``."""
     props = {
         # Loopback only: this is an unauthenticated-by-default test server.
         "quarkus.http.host": HOST,
@@ -211,7 +225,7 @@ def server_properties(
         "quarkus.management.port": str(management_port),
         "apicurio.storage.kind": "sql",
         "apicurio.storage.sql.kind": "h2",
-        "apicurio.datasource.url": "jdbc:h2:mem:registry",
+        "apicurio.datasource.url": _datasource_url(data_dir),
         "apicurio.rest.legacy-error-codes.enabled": str(legacy_error_codes).lower(),
     }
     for rule_type, level in global_rules.items():
@@ -219,6 +233,14 @@ def server_properties(
     if users:
         props.update(_auth_properties(users, roles or {}))
     return props
+
+
+def _datasource_url(data_dir: Path | None) -> str:
+    if data_dir is None:
+        return "jdbc:h2:mem:registry"
+    # Apicurio creates its tables when they are missing and keeps its id
+    # sequences in them, so content ids survive a restart with the files.
+    return f"jdbc:h2:file:{data_dir.resolve() / 'registry'}"
 
 
 def _write_config(state_dir: Path, props: Mapping[str, str]) -> None:
@@ -332,12 +354,16 @@ def start_registry(
     version: str | None = None,
     timeout: float = START_TIMEOUT_S,
     roles: Mapping[str, str] | None = None,
+    management_port: int = 0,
+    data_dir: Path | None = None,
 ) -> RunningRegistry:
     """Start a registry and block until it answers, or raise RegistryError.
 
-    ``port=0`` picks a free port. ``basic_auth`` is one ``(user, password)``
-    pair or a list of them; each gets the admin role unless ``roles`` maps its
-    name to another (``sr-developer``, ``sr-readonly``). ``state_dir`` defaults to
+    ``port=0`` (and ``management_port=0``) picks a free port. ``data_dir``
+    keeps the data in H2 files there across restarts; without it, in memory.
+    ``basic_auth`` is one ``(user, password)`` pair or a list of them; each gets
+    the admin role unless ``roles`` maps its name to another (``sr-developer``,
+    ``sr-readonly``). ``state_dir`` defaults to
     a fresh temporary directory, so concurrent instances never collide.
     """
     version = version or registry_version()
@@ -352,11 +378,14 @@ def start_registry(
     refuse_if_running(directory, PROCESS_MARKER, "registry")
     java = find_java21()
     runner = ensure_distribution(version)
-    if port and not port_is_free(port):
-        raise RegistryError(f"port {port} on {HOST} is already in use")
+    for wanted in (port, management_port):
+        if wanted and not port_is_free(wanted):
+            raise RegistryError(f"port {wanted} on {HOST} is already in use")
     http_port = port or free_port()
-    management_port = free_port()
-    props = server_properties(http_port, management_port, users, legacy_error_codes, rules, roles=roles)
+    management_port = management_port or free_port()
+    props = server_properties(
+        http_port, management_port, users, legacy_error_codes, rules, roles=roles, data_dir=data_dir
+    )
     _write_config(directory, props)
     registry = _launch(
         java=java,
@@ -497,21 +526,32 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_up(args: argparse.Namespace, state_dir: Path) -> str:
+def _cmd_up(args: argparse.Namespace, state_dir: Path) -> dict[str, object]:
+    kept = remembered_ports(state_dir)
     registry = start_registry(
-        port=args.port,
+        port=kept_port(args.port, kept.get("port"), name="port", service="registry"),
+        management_port=kept_port(0, kept.get("management_port"), name="management port", service="registry"),
         basic_auth=args.basic_auth or None,
         legacy_error_codes=args.legacy_error_codes,
         state_dir=state_dir,
         global_rules=dict(args.global_rule),
         timeout=args.timeout,
+        data_dir=state_dir / DATA_DIR,
     )
-    return registry.url
+    remember_ports(state_dir, {"port": registry.port, "management_port": registry.management_port})
+    return read_state(state_dir) or {"url": registry.url}
 
 
-def _cmd_status(state_dir: Path) -> int:
-    state = running_state(state_dir, PROCESS_MARKER, "registry")
-    pid = state["pid"]
+def _exports(state: Mapping[str, object]) -> dict[str, str]:
+    exports = {"SS3_REGISTRY_URL": str(state.get("url"))}
+    user = state.get("auth_user")
+    if isinstance(user, str):
+        exports["SS3_REGISTRY_USERNAME"] = user  # the password stays in config/application.properties
+    return exports
+
+
+def _describe(state: Mapping[str, object]) -> tuple[str, bool]:
+    pid = state.get("pid")
     management_port = state.get("management_port")
     healthy = isinstance(management_port, int) and (
         _http_get(f"http://{HOST}:{management_port}/health/ready", None)[0] == 200
@@ -519,21 +559,24 @@ def _cmd_status(state_dir: Path) -> int:
     rss = rss_kib(pid) if isinstance(pid, int) else None
     memory = f"{rss // 1024} MiB" if rss else "unknown"
     health = "ready" if healthy else "NOT ready"
-    version = state.get("version")
-    print(f"{state.get('url')} pid={pid} version={version} {health} rss={memory}")
-    return 0 if healthy else 2
+    return f"{state.get('url')} pid={pid} version={state.get('version')} {health} rss={memory}", healthy
+
+
+SERVICE = Service(
+    name="registry",
+    what="registry",
+    marker=PROCESS_MARKER,
+    entries=STATE_ENTRIES,
+    exports=_exports,
+    describe=_describe,
+    stop_timeout=STOP_TIMEOUT_S,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
-    state_dir: Path = args.state_dir or default_state_dir()
-    return dispatch(
-        "registry",
-        args.command,
-        up=lambda: _cmd_up(args, state_dir),
-        status=lambda: _cmd_status(state_dir),
-        down=lambda: stop_registry(state_dir),
-    )
+    state_dir: Path = (args.state_dir or default_state_dir()).resolve()
+    return dispatch(SERVICE, args.command, state_dir, up=lambda: _cmd_up(args, state_dir))
 
 
 if __name__ == "__main__":

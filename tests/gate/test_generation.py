@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from ss3_schema.build import generator
+from ss3_schema.errors import ToolError
+
 from tests.helpers import SchemaRepo, run_cli
 from tests.package.runtimes import runtime_table
 
@@ -62,3 +66,36 @@ def test_gen_without_a_reachable_generator_is_one_line_and_writes_nothing(
     assert line.startswith("error: could not install the generator grpcio-tools==")
     assert not (schema_repo.root / "ss3-protos" / "src" / "ss3").exists()
     assert not list((tmp_path / "empty-cache" / "generator").glob("*"))  # no half-installed generator
+
+
+def test_a_tool_python_without_generator_wheels_and_no_other_python_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # As on a machine with Python 3.13 alone: no interpreter the pinned generator has wheels for.
+    monkeypatch.setattr(generator, "SUPPORTED_PYTHONS", ((3, 8), (3, 9)))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    monkeypatch.delenv(generator.PYTHON_ENV, raising=False)
+    generator.generator_python.cache_clear()
+    try:
+        with pytest.raises(ToolError) as error:
+            generator.ensure_generator()
+    finally:
+        generator.generator_python.cache_clear()
+    assert "has wheels for CPython 3.8 to 3.9 only, and none was found" in str(error.value)
+    assert f"or set {generator.PYTHON_ENV}" in str(error.value)
+
+
+def test_the_generator_python_named_in_the_environment_must_be_one_it_has_wheels_for(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(generator, "SUPPORTED_PYTHONS", ((3, 8), (3, 9)))
+    monkeypatch.setenv(generator.PYTHON_ENV, sys.executable)
+    generator.generator_python.cache_clear()
+    try:
+        with pytest.raises(ToolError) as error:
+            generator.generator_python()
+    finally:
+        generator.generator_python.cache_clear()
+    expected = f"{generator.PYTHON_ENV}={sys.executable} is not a CPython 3.8 to 3.9 (the generator needs one)"
+    assert str(error.value) == expected

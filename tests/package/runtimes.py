@@ -1,9 +1,12 @@
 """The tested runtimes of the wheel and their cached venvs.
 
-The runtime pairs come from `tested-runtimes` in ss3-protos/pyproject.toml,
-the same table hatch_build.py turns into Requires-Dist. Each pair gets a venv
-under .cache/runtime-matrix/, installed once from the package index and
-reused while its pins are unchanged; only the wheel is reinstalled per run.
+The runtimes (a Python and a protobuf/grpcio pair) come from `tested-runtimes`
+in ss3-protos/pyproject.toml, the same table hatch_build.py turns into
+Requires-Dist. Each gets a venv under .cache/runtime-matrix/, made with that
+Python (this interpreter when it is that version, else `python3.N` on PATH,
+else pyenv's newest 3.N), installed once from the package index and reused
+while its interpreter and pins are unchanged; only the wheel is reinstalled
+per run.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ss3_schema.build import generator
+
 from tests.helpers import REPO_ROOT
 
 CACHE = REPO_ROOT / ".cache" / "runtime-matrix"
@@ -25,6 +30,7 @@ READY = ".ready"
 
 @dataclass(frozen=True)
 class Runtime:
+    python: str
     protobuf: str
     grpcio: str
     types_protobuf: str
@@ -32,7 +38,7 @@ class Runtime:
 
     @property
     def name(self) -> str:
-        return f"protobuf-{self.protobuf}-grpcio-{self.grpcio}"
+        return f"py{self.python}-protobuf-{self.protobuf}-grpcio-{self.grpcio}"
 
     def pins(self) -> list[str]:
         return [
@@ -46,18 +52,34 @@ class Runtime:
 def runtime_table(project: Path = REPO_ROOT / "ss3-protos") -> list[Runtime]:
     config = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     rows = config["tool"]["hatch"]["metadata"]["hooks"]["custom"]["tested-runtimes"]
-    return [Runtime(r["protobuf"], r["grpcio"], r["types-protobuf"], r["types-grpcio"]) for r in rows]
+    fields = ("python", "protobuf", "grpcio", "types-protobuf", "types-grpcio")
+    return [Runtime(*(str(row[name]) for name in fields)) for row in rows]
+
+
+def find_python(version: str) -> Path | None:
+    """An interpreter of Python `version` (3.N): this one, else as the generator finds one (PATH, pyenv)."""
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
+        return Path(sys.executable)
+    major, minor = (int(part) for part in version.split("."))
+    found = generator.find_python((major, minor))
+    return found.path if found else None
 
 
 def runtime_python(runtime: Runtime) -> Path:
     """The python of the runtime's venv, created and filled from the index when missing."""
-    key = hashlib.sha256("\n".join([sys.version, *runtime.pins()]).encode()).hexdigest()[:10]
+    interpreter = find_python(runtime.python)
+    if interpreter is None:
+        raise RuntimeError(f"{runtime.name}: no Python {runtime.python} found (python{runtime.python} or pyenv)")
+    version = subprocess.run(
+        [str(interpreter), "-c", "import sys; print(sys.version)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    key = hashlib.sha256("\n".join([version, *runtime.pins()]).encode()).hexdigest()[:10]
     venv = CACHE / f"{runtime.name}-{key}"
     python = venv / "bin" / "python"
     if (venv / READY).is_file():
         return python
     shutil.rmtree(venv, ignore_errors=True)  # a half-made venv from an interrupted run
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    subprocess.run([str(interpreter), "-m", "venv", str(venv)], check=True, capture_output=True)
     install = [str(python), *PIP, "install", "--quiet", "--only-binary=:all:", *runtime.pins()]
     proc = subprocess.run(install, capture_output=True, text=True, check=False)
     if proc.returncode != 0:

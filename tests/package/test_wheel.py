@@ -11,6 +11,8 @@ import zipfile
 from email.parser import Parser
 from pathlib import Path
 
+from packaging.requirements import Requirement
+
 from tests.helpers import REPO_ROOT, SchemaRepo, make_schema_repo, run_cli
 from tests.package.conftest import build
 from tests.package.runtimes import runtime_table
@@ -26,24 +28,45 @@ def _metadata(wheel: Path) -> dict[str, list[str]]:
     return found
 
 
-def test_requires_dist_is_exactly_the_tested_range(wheel: Path, built_repo: SchemaRepo) -> None:
+def _newest_major(versions: list[str]) -> int:
+    return max(int(v.split(".")[0]) for v in versions)
+
+
+def _floor_on(python: str, package: str, requires: list[str]) -> str:
+    """The lowest version of `package` the wheel admits on `python` (the grpc extra included)."""
+    environment = {"python_version": python, "python_full_version": f"{python}.0", "extra": "grpc"}
+    applies = [r for r in map(Requirement, requires) if r.marker is None or r.marker.evaluate(environment)]
+    [spec] = [r.specifier for r in applies if r.name == package]
+    [floor] = [s.version for s in spec if s.operator == ">="]
+    return floor
+
+
+def test_requires_dist_is_exactly_the_tested_range_on_every_python(wheel: Path, built_repo: SchemaRepo) -> None:
     runtimes = runtime_table()
-    oldest, newest = runtimes[0], runtimes[-1]
     meta = _metadata(wheel)
     assert meta["Version"] == [(built_repo.root / "VERSION").read_text().strip()]
-    protobuf_major, grpcio_major = int(newest.protobuf.split(".")[0]) + 1, int(newest.grpcio.split(".")[0]) + 1
-    assert sorted(meta["Requires-Dist"]) == [
-        f"grpcio<{grpcio_major},>={oldest.grpcio}; extra == 'grpc'",
-        f"protobuf<{protobuf_major},>={oldest.protobuf}",
-    ]
+    requires = meta["Requires-Dist"]
+    pythons = sorted({rt.python for rt in runtimes}, key=lambda v: tuple(map(int, v.split("."))))
+    for python in [*pythons, "3.14"]:  # a Python newer than every row gets the newest one's floor
+        rows = [rt for rt in runtimes if rt.python == (python if python in pythons else pythons[-1])]
+        assert _floor_on(python, "protobuf", requires) == min((rt.protobuf for rt in rows), key=_release)
+        assert _floor_on(python, "grpcio", requires) == min((rt.grpcio for rt in rows), key=_release)
+    for requirement in map(Requirement, requires):
+        ceiling = _newest_major([rt.protobuf if requirement.name == "protobuf" else rt.grpcio for rt in runtimes])
+        assert f"<{ceiling + 1}" in str(requirement.specifier)
+        assert requirement.name == "protobuf" or 'extra == "grpc"' in str(requirement.marker)
     assert meta["Provides-Extra"] == ["grpc"]
+
+
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
 
 
 def test_generated_code_asks_no_more_than_the_oldest_tested_runtime(built_repo: SchemaRepo) -> None:
     package = built_repo.root / "ss3-protos/src/ss3"
     pb2 = (package / "orders/v1/order_events_pb2.py").read_text()
     grpc = (package / "orders/v1/order_service_pb2_grpc.py").read_text()
-    oldest = runtime_table()[0]
+    oldest = runtime_table()[0]  # the first row: the oldest of both, on the tool's Python
     assert f"# Protobuf Python Version: {oldest.protobuf}" in pb2
     assert "runtime_version" not in pb2  # newer gencode refuses every runtime older than itself
     assert f"GRPC_GENERATED_VERSION = '{oldest.grpcio}'" in grpc
@@ -59,8 +82,8 @@ def test_metadata_tells_a_service_developer_what_to_install(wheel: Path) -> None
     assert stated is not None, "the wheel's README states the supported protobuf range"
     assert stated.groups() == (runtimes[0].protobuf, f"{runtimes[-1].protobuf.split('.')[0]}.x")
     assert f"grpcio {runtimes[0].grpcio}" in readme
-    for rt in runtimes:  # the table of tested pairs is the one the matrix runs
-        assert f"| {rt.protobuf} | {rt.grpcio} | {rt.types_protobuf} | {rt.types_grpcio} |" in readme
+    for rt in runtimes:  # the table of tested rows is the one the matrix runs
+        assert f"| {rt.python} | {rt.protobuf} | {rt.grpcio} | {rt.types_protobuf} | {rt.types_grpcio} |" in readme
 
 
 def test_wheel_content(wheel: Path) -> None:
@@ -91,7 +114,7 @@ def test_two_builds_of_one_commit_are_byte_identical(built_repo: SchemaRepo, whe
 def test_build_refuses_a_tested_range_below_what_the_code_needs(tmp_path: Path) -> None:
     repo = make_schema_repo(tmp_path / "repo", with_package=True)
     oldest = runtime_table()[0].protobuf
-    repo.replace("ss3-protos/pyproject.toml", f'{{ protobuf = "{oldest}"', '{ protobuf = "4.25.8"')
+    repo.replace("ss3-protos/pyproject.toml", f'protobuf = "{oldest}"', 'protobuf = "4.25.8"')
     assert run_cli("gen", cwd=repo.root).returncode == 0
     proc = run_cli("build", cwd=repo.root)
     assert proc.returncode == 2, proc.stdout + proc.stderr

@@ -1,17 +1,20 @@
-"""The local services' shared parts that need no running server."""
+"""The local services' shared parts that need no JVM server (the package index is a Python one)."""
 
 from __future__ import annotations
 
 import base64
+import os
 import shutil
+import socket
 import subprocess
 import sys
+import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
-from devservices import jvm, kafka
+from devservices import common, jvm, kafka, registry
 from devservices.kafka import broker_properties
 from tests.helpers import REPO_ROOT, server_unavailable
 
@@ -27,11 +30,7 @@ def test_status_without_a_server_exits_2_with_one_line(service: str, tmp_path: P
     )
 
     assert proc.returncode == 2
-    assert proc.stderr.splitlines() == [f"{service}: no {_what(service)} recorded in {tmp_path}"]
-
-
-def _what(service: str) -> str:
-    return {"kafka": "Kafka broker", "registry": "registry", "pypi": "package index"}[service]
+    assert proc.stderr.splitlines() == [f"{service}: not running (no data yet; `make {service}-up` starts it)"]
 
 
 def test_down_without_a_server_says_so_and_succeeds(tmp_path: Path) -> None:
@@ -78,3 +77,115 @@ def test_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) ->
 
     assert not cluster_id.startswith("-")
     assert len(cluster_id) == 22
+
+
+# --------------------------------------------------------------------------
+# Servers that keep their port and data across restarts
+
+
+def test_a_restart_takes_the_port_of_the_last_start(tmp_path: Path) -> None:
+    common.remember_ports(tmp_path, {"port": 41234, "management_port": 41235})
+
+    kept = common.remembered_ports(tmp_path)
+
+    assert common.kept_port(0, kept.get("port"), name="port", service="registry") == 41234
+    assert common.kept_port(5000, kept.get("port"), name="port", service="registry") == 5000  # --port wins
+    assert common.kept_port(0, None, name="port", service="registry") == 0  # first start: any free port
+
+
+def test_a_kept_port_taken_by_another_process_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        taken = other.getsockname()[1]
+
+        with pytest.raises(common.DevServiceError) as error:
+            common.kept_port(0, taken, name="port", service="kafka")
+
+    assert f"port {taken} on 127.0.0.1, kept from the last start, is in use" in str(error.value)
+    assert "`make kafka-reset`" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "content", ['{"port": "80"}', '{"port": true}', '{"port": 70000}', '{"port": -1}', "[1]", "not json", ""]
+)
+def test_a_damaged_ports_file_is_ignored(tmp_path: Path, content: str) -> None:
+    (tmp_path / common.PORTS_FILE).write_text(content)
+
+    assert common.remembered_ports(tmp_path) == {}
+
+
+def test_reset_removes_the_services_files_and_nothing_else(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "registry.mv.db").write_bytes(b"x")
+    (tmp_path / "registry.log").write_text("log")
+    common.remember_ports(tmp_path, {"port": 41234})
+    (tmp_path / "notes.txt").write_text("mine")
+
+    removed = common.reset_state(tmp_path, registry.STATE_ENTRIES)
+
+    assert removed == ["data", "registry.log", common.PORTS_FILE]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_the_registry_keeps_its_data_in_files_only_when_asked(tmp_path: Path) -> None:
+    in_files = registry.server_properties(1, 2, [], False, {}, data_dir=tmp_path / "data")
+    in_memory = registry.server_properties(1, 2, [], False, {})
+
+    assert in_files["apicurio.datasource.url"] == f"jdbc:h2:file:{tmp_path / 'data' / 'registry'}"
+    assert in_memory["apicurio.datasource.url"] == "jdbc:h2:mem:registry"
+
+
+def test_the_export_line_quotes_for_the_shell() -> None:
+    line = common.export_line({"SS3_REGISTRY_URL": "http://127.0.0.1:1", "X": "a b;c"})
+
+    assert line == "export SS3_REGISTRY_URL=http://127.0.0.1:1 X='a b;c'"
+
+
+def test_the_registry_export_names_the_user_but_never_the_password() -> None:
+    exports = registry.SERVICE.exports({"url": "http://127.0.0.1:1", "auth_user": "ci"})
+
+    assert exports == {"SS3_REGISTRY_URL": "http://127.0.0.1:1", "SS3_REGISTRY_USERNAME": "ci"}
+
+
+def test_status_of_every_service_says_what_is_not_running_and_where_data_is_kept(tmp_path: Path) -> None:
+    (tmp_path / "registry" / "data").mkdir(parents=True)
+    env = dict(os.environ, SS3_CACHE_DIR=str(tmp_path))
+
+    command = [sys.executable, "-m", "devservices", "status"]
+    proc = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.splitlines() == [
+        f"registry: not running (data kept in {tmp_path / 'registry'}; `make registry-up` starts it)",
+        "kafka: not running (no data yet; `make kafka-up` starts it)",
+        "pypi: not running (no data yet; `make pypi-up` starts it)",
+    ]
+
+
+def _service(*args: str, state_dir: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "devservices.pypi", *args, "--state-dir", str(state_dir)]
+    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_the_package_index_comes_back_on_its_port_with_its_packages_until_reset(tmp_path: Path) -> None:
+    first = _service("up", state_dir=tmp_path)
+    try:
+        assert first.returncode == 0, first.stderr
+        url = first.stdout.strip()
+        assert first.stderr.splitlines()[-1] == f"export TWINE_REPOSITORY_URL={url}"
+        (tmp_path / "packages" / "demo-1.0.tar.gz").write_bytes(b"")
+        assert _service("down", state_dir=tmp_path).stdout.strip() == "stopped"
+
+        again = _service("up", state_dir=tmp_path)
+
+        assert (again.returncode, again.stdout.strip()) == (0, url), again.stderr
+        with urllib.request.urlopen(f"{url}simple/demo/", timeout=10) as page:  # noqa: S310 - loopback
+            assert "demo-1.0.tar.gz" in page.read().decode()
+        status = _service("status", state_dir=tmp_path)
+        assert status.returncode == 0
+        assert status.stdout.splitlines()[-1] == f"export TWINE_REPOSITORY_URL={url}"
+    finally:
+        reset = _service("reset", state_dir=tmp_path)
+    assert reset.stdout.startswith("stopped; removed packages, pypi-server.log, ports.json in ")
+    assert not (tmp_path / "packages").exists()
