@@ -1,10 +1,10 @@
-"""Whatever bytes and headers arrive, the deserializer returns the right event or raises Ss3KafkaError.
+"""Whatever bytes arrive, the deserializer returns an event of the topic or raises Ss3KafkaError.
 
 The schema source here is an in-memory stand-in with the real registered texts'
-shape (package + top-level messages), so that only the framing is under test;
-tests/kafka/test_serde_registry.py runs the same paths against a real Apicurio.
-The byte-mutation properties run once per protobuf backend (upb, pure Python, and
-cpp where the installed protobuf has it), each in its own interpreter.
+shape (package + top-level messages, the envelope first), so that only the framing and
+the envelope are under test; tests/kafka/test_serde_registry.py runs the same paths
+against a real Apicurio. The byte-mutation properties run once per protobuf backend
+(upb, pure Python, and cpp where the installed protobuf has it), each in its own interpreter.
 """
 
 from __future__ import annotations
@@ -23,16 +23,15 @@ from hypothesis import strategies as st
 from ss3 import topics
 from ss3.kafka import (
     Deserializer,
-    Framing,
     FramingError,
     Schema,
+    Serializer,
     Ss3KafkaError,
     UnexpectedEventError,
     UnknownSchemaError,
     wire,
 )
 from ss3.orders.v1 import order_events_pb2
-from ss3.payments.v1 import payment_events_pb2
 
 from tests.kafka.events import fill
 
@@ -50,34 +49,64 @@ class Schemas:
     def schema(self, content_id: int) -> Schema:
         self.calls += 1
         if content_id == ORDERS_ID:
-            return Schema(ORDERS_ID, "ss3.orders.v1", ("OrderPlaced", "OrderCancelled"))
+            return Schema(ORDERS_ID, "ss3.orders.v1", ("OrderEvents", "OrderPlaced", "OrderCancelled"))
         if content_id == PAYMENTS_ID:
-            return Schema(PAYMENTS_ID, "ss3.payments.v1", ("PaymentAuthorized", "PaymentFailed"))
+            return Schema(PAYMENTS_ID, "ss3.payments.v1", ("PaymentEvents", "PaymentAuthorized", "PaymentFailed"))
         raise UnknownSchemaError("the registry knows no schema with this id", schema_id=content_id)
 
+    def latest_content_id(self, group: str, artifact: str) -> int:
+        return ORDERS_ID
 
-def deserializer(framing: Framing = Framing.PAYLOAD) -> Any:
-    return Deserializer(Schemas(), framing=framing)  # type: ignore[arg-type]
+
+def deserializer(*, envelope: bool = False) -> Any:
+    return Deserializer(Schemas(), envelope=envelope)  # type: ignore[arg-type]
 
 
 PLACED = fill(order_events_pb2.OrderPlaced())
-GOOD = wire.payload_prefix(ORDERS_ID, "OrderPlaced") + PLACED.SerializeToString()
+GOOD = Serializer(Schemas()).serialize(ORDERS, PLACED)  # type: ignore[arg-type]
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(max_size=64), st.sampled_from(list(Framing)))
-def test_arbitrary_bytes_never_escape_as_another_exception(value: bytes, framing: Framing) -> None:
-    headers = [(wire.CONTENT_ID_HEADER, wire.encode_header_id(ORDERS_ID))]
+@given(st.binary(max_size=64), st.booleans())
+def test_arbitrary_bytes_never_escape_as_another_exception(value: bytes, envelope: bool) -> None:
+    for candidate in (value, GOOD[:7] + value):
+        try:
+            event = deserializer(envelope=envelope).deserialize(ORDERS, candidate, partition=3, offset=42)
+        except Ss3KafkaError as error:
+            assert (error.topic, error.partition, error.offset) == (ORDERS, 3, 42)
+        else:
+            expected = (topics.TOPIC_ENVELOPE[ORDERS],) if envelope else topics.TOPIC_EVENTS[ORDERS]
+            assert type(event) in expected
+
+
+WARM = deserializer()
+WARM.deserialize(ORDERS, GOOD)  # its fast path now knows GOOD's header
+
+
+def outcome(subject: Any, value: bytes) -> object:
     try:
-        event = deserializer(framing).deserialize(ORDERS, value, headers, partition=3, offset=42)
+        return subject.deserialize(ORDERS, value)
     except Ss3KafkaError as error:
-        assert (error.topic, error.partition, error.offset) == (ORDERS, 3, 42)
-    else:
-        assert type(event) in topics.TOPIC_EVENTS[ORDERS]
+        return type(error), error.reason
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=300))
+def test_the_fast_path_agrees_with_the_full_decoding(body: bytes) -> None:
+    value = GOOD[:7] + body
+    assert outcome(WARM, value) == outcome(deserializer(), value)
+
+
+@given(st.integers(min_value=1, max_value=40), st.integers(min_value=0, max_value=200), st.integers(0, 20_000))
+def test_the_fast_path_agrees_on_long_fields(meta: int, member: int, extra: int) -> None:
+    event = order_events_pb2.OrderCancelled(order_id="o" * member, refunded={"currency_code": "x" * (extra % 300)})
+    event.metadata.event_id = "e" * meta * 10
+    value = Serializer(Schemas()).serialize(ORDERS, event)  # type: ignore[arg-type]
+    assert outcome(WARM, value) == outcome(deserializer(), value) == event
 
 
 @given(st.integers(min_value=0, max_value=len(GOOD) - 1), st.integers(min_value=0, max_value=255))
-def test_a_flipped_byte_in_the_prefix_is_an_error_or_still_an_orders_event(position: int, byte: int) -> None:
+def test_a_flipped_byte_is_an_error_or_still_an_orders_event(position: int, byte: int) -> None:
     damaged = bytearray(GOOD)
     damaged[position] = byte
     try:
@@ -87,11 +116,9 @@ def test_a_flipped_byte_in_the_prefix_is_an_error_or_still_an_orders_event(posit
     assert type(event) in topics.TOPIC_EVENTS[ORDERS]
 
 
-def test_a_type_of_another_topic_is_refused_even_when_its_schema_is_registered() -> None:
-    value = wire.payload_prefix(PAYMENTS_ID, "PaymentFailed") + b""
-    with pytest.raises(
-        UnexpectedEventError, match=r"ss3\.payments\.v1\.PaymentFailed is not an event of this topic"
-    ) as caught:
+def test_a_record_of_another_topic_is_refused_even_when_its_schema_is_registered() -> None:
+    value = wire.confluent_prefix(PAYMENTS_ID) + GOOD[7:]
+    with pytest.raises(UnexpectedEventError, match=r"starts with ss3\.payments\.v1\.PaymentEvents") as caught:
         deserializer().deserialize(ORDERS, value, partition=2, offset=9)
     assert (caught.value.partition, caught.value.offset, caught.value.schema_id) == (2, 9, PAYMENTS_ID)
 
@@ -104,7 +131,7 @@ def test_a_good_record_is_decoded_and_the_schema_looked_up_once() -> None:
 
 
 def test_the_deserializer_leaves_remembering_failed_lookups_to_the_registry() -> None:
-    unknown = wire.payload_prefix(99, "OrderPlaced") + PLACED.SerializeToString()
+    unknown = wire.confluent_prefix(99) + GOOD[7:]
     subject = deserializer()
     for _ in range(2):
         with pytest.raises(UnknownSchemaError, match="schema id 99"):
@@ -112,28 +139,33 @@ def test_the_deserializer_leaves_remembering_failed_lookups_to_the_registry() ->
     assert subject.registry.calls == 2
 
 
-def test_payment_event_on_orders_topic_in_headers_mode_is_refused() -> None:
-    headers = [
-        (wire.CONTENT_ID_HEADER, wire.encode_header_id(PAYMENTS_ID)),
-        (wire.PROTOBUF_TYPE_HEADER, b"PaymentFailed"),
-    ]
-    value = wire.encode_ref("PaymentFailed") + fill(payment_events_pb2.PaymentFailed()).SerializeToString()
-    with pytest.raises(UnexpectedEventError):
-        deserializer(Framing.HEADERS).deserialize(ORDERS, value, headers)
+def test_the_envelopes_metadata_wins_over_a_member_that_carries_its_own() -> None:
+    # A producer that forgot to clear the event's metadata: the envelope's is what readers see.
+    envelope = order_events_pb2.OrderEvents()
+    envelope.metadata.event_id = "from-the-envelope"
+    envelope.order_placed.metadata.event_id = "from-the-member"
+    envelope.order_placed.metadata.correlation_id = "only-in-the-member"
+    value = GOOD[:7] + envelope.SerializeToString()
+
+    event = deserializer().deserialize(ORDERS, value)
+
+    assert event.metadata.event_id == "from-the-envelope"
+    assert event.metadata.correlation_id == "only-in-the-member"
 
 
 BACKEND_ENV = "PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION"
 # Set in the interpreter that runs the mutation properties on one backend.
 EXPECTED_BACKEND_ENV = "SS3_TEST_PROTOBUF_BACKEND"
 ROOT = Path(__file__).resolve().parents[2]
+HEADER = GOOD[: wire.HEADER_SIZE]
 CANCELLED = fill(order_events_pb2.OrderCancelled())
-CANCELLED_BODY = CANCELLED.SerializeToString()
-CANCELLED_PREFIX = wire.payload_prefix(ORDERS_ID, "OrderCancelled")
+CANCELLED_BODY = Serializer(Schemas()).serialize(ORDERS, CANCELLED)[wire.HEADER_SIZE :]  # type: ignore[arg-type]
 
 
 def test_a_string_field_that_is_not_utf8_is_a_framing_error() -> None:
-    # order_id = b"\xff": the pure-Python backend raises UnicodeDecodeError for it.
-    value = CANCELLED_PREFIX + b"\x12\x01\xff"
+    # order_cancelled.order_id = b"\xff": the pure-Python backend raises UnicodeDecodeError for it.
+    member = order_events_pb2.OrderEvents.DESCRIPTOR.fields_by_name["order_cancelled"].number
+    value = HEADER + wire.field_key(member) + b"\x03\x12\x01\xff"
     with pytest.raises(FramingError, match=r"not a valid ss3\.orders\.v1\.OrderCancelled") as caught:
         deserializer().deserialize(ORDERS, value, partition=1, offset=2)
     error = caught.value
@@ -147,25 +179,25 @@ def test_a_mutated_message_body_is_the_event_or_a_framing_error(mutations: list[
     for position, byte in mutations:
         body[position % len(body)] = byte
     subject = deserializer()
-    for attempt in range(2):  # the second read takes the fast path of a known prefix
+    for attempt in range(2):  # the second read takes the fast path of a known header
         try:
-            event = subject.deserialize(ORDERS, CANCELLED_PREFIX + bytes(body), partition=4, offset=attempt)
-        except FramingError as error:
+            event = subject.deserialize(ORDERS, HEADER + bytes(body), partition=4, offset=attempt)
+        except Ss3KafkaError as error:
             assert (error.topic, error.partition, error.offset, error.schema_id) == (ORDERS, 4, attempt, ORDERS_ID)
         else:
-            assert type(event) is order_events_pb2.OrderCancelled
+            assert type(event) in topics.TOPIC_EVENTS[ORDERS]
 
 
 @settings(max_examples=400, deadline=None)
 @given(st.binary(max_size=40), st.binary(max_size=40))
-def test_any_bytes_after_a_good_prefix_are_the_event_or_a_framing_error(head: bytes, tail: bytes) -> None:
-    value = CANCELLED_PREFIX + head + CANCELLED_BODY[: len(tail)] + tail
+def test_any_bytes_after_a_good_header_are_an_event_or_a_typed_error(head: bytes, tail: bytes) -> None:
+    value = HEADER + head + CANCELLED_BODY[: len(tail)] + tail
     try:
         event = deserializer().deserialize(ORDERS, value, partition=0, offset=9)
-    except FramingError as error:
+    except Ss3KafkaError as error:
         assert (error.topic, error.partition, error.offset, error.schema_id) == (ORDERS, 0, 9, ORDERS_ID)
     else:
-        assert type(event) is order_events_pb2.OrderCancelled
+        assert type(event) in topics.TOPIC_EVENTS[ORDERS]
 
 
 def test_the_properties_run_on_the_backend_they_were_started_for() -> None:
@@ -181,7 +213,7 @@ def _backend_available(backend: str) -> bool:
 
 
 @pytest.mark.parametrize("backend", ["upb", "python", "cpp"])
-def test_every_backend_raises_only_framing_errors_for_mutated_records(backend: str) -> None:
+def test_every_backend_raises_only_typed_errors_for_mutated_records(backend: str) -> None:
     if os.environ.get(EXPECTED_BACKEND_ENV) is not None:
         pytest.skip("already inside one backend's run")
     if not _backend_available(backend):
@@ -189,9 +221,11 @@ def test_every_backend_raises_only_framing_errors_for_mutated_records(backend: s
     env = dict(os.environ, **{BACKEND_ENV: backend, EXPECTED_BACKEND_ENV: backend})
     properties = [
         "test_arbitrary_bytes_never_escape_as_another_exception",
+        "test_the_fast_path_agrees_with_the_full_decoding",
+        "test_a_flipped_byte_is_an_error_or_still_an_orders_event",
         "test_a_string_field_that_is_not_utf8_is_a_framing_error",
         "test_a_mutated_message_body_is_the_event_or_a_framing_error",
-        "test_any_bytes_after_a_good_prefix_are_the_event_or_a_framing_error",
+        "test_any_bytes_after_a_good_header_are_an_event_or_a_typed_error",
         "test_the_properties_run_on_the_backend_they_were_started_for",
     ]
     proc = subprocess.run(
@@ -206,25 +240,18 @@ def test_every_backend_raises_only_framing_errors_for_mutated_records(backend: s
     assert f"{len(properties)} passed" in proc.stdout
 
 
-def test_a_payload_reader_of_a_headers_framed_record_names_the_headers_it_saw() -> None:
-    value = wire.encode_ref("OrderPlaced") + PLACED.SerializeToString()
+def test_a_reader_of_a_headers_framed_record_names_the_headers_it_saw() -> None:
+    # What a Java producer left with apicurio.registry.headers.enabled=true writes: no magic byte.
+    value = b"\x02\x00" + CANCELLED_BODY
     headers = [
-        (wire.CONTENT_ID_HEADER, wire.encode_header_id(ORDERS_ID)),
-        (wire.MESSAGE_TYPE_HEADER, b"com.shopstar3.ss3.orders.v1.OrderPlaced"),
+        ("apicurio.value.contentId", (ORDERS_ID).to_bytes(8, "big")),
+        ("apicurio.value.msgType", b"com.shopstar3.ss3.orders.v1.OrderEvents"),
         ("traceparent", b"00-1"),
     ]
     with pytest.raises(FramingError) as caught:
         deserializer().deserialize(ORDERS, value, headers, partition=0, offset=3)
     message = str(caught.value)
-    assert message.startswith(f"wrong magic byte 0x{value[0]:02x}, expected 0x00: the record carries ")
-    assert f"{wire.CONTENT_ID_HEADER}, {wire.MESSAGE_TYPE_HEADER}, so its producer uses headers framing" in message
-    assert "read as PAYLOAD" in message and "traceparent" not in message
-
-
-def test_a_headers_reader_of_a_record_without_the_id_header_names_the_ones_it_saw() -> None:
-    value = wire.encode_ref("OrderPlaced") + PLACED.SerializeToString()
-    headers = {wire.PROTOBUF_TYPE_HEADER: b"OrderPlaced"}
-    with pytest.raises(FramingError, match=rf"{wire.CONTENT_ID_HEADER} is missing \(it carries apicurio\.protobuf"):
-        deserializer(Framing.HEADERS).deserialize(ORDERS, value, headers)
-    with pytest.raises(FramingError, match=r"magic byte 0x00 and no apicurio\.\* header came: payload framing"):
-        deserializer(Framing.HEADERS).deserialize(ORDERS, GOOD, [])
+    assert message.startswith("wrong magic byte 0x02, expected 0x00: the record carries ")
+    assert "apicurio.value.contentId, apicurio.value.msgType, so its producer uses Apicurio's headers framing" in message
+    assert "traceparent" not in message
+    assert (caught.value.topic, caught.value.partition, caught.value.offset) == (ORDERS, 0, 3)
