@@ -95,6 +95,13 @@ def service_url(raw: str, what: str, schemes: tuple[str, ...] = ("http", "https"
     return ServiceUrl(urlunsplit((parts.scheme.lower(), parts.netloc, parts.path, parts.query, "")), username, password)
 
 
+def not_a_link(path: Path, where: str) -> Path:
+    """A configuration file of the repository is a file there: a symbolic link is refused, never followed."""
+    if path.is_symlink():
+        raise ConfigError(f"{where}: a symbolic link; it must be a real file in the repository")
+    return path
+
+
 def read_text(path: Path, where: str | None = None) -> str:
     """A UTF-8 text file; ConfigError naming the file, line and column of the first bad byte."""
     data = path.read_bytes()

@@ -115,10 +115,8 @@ def read_version(ws: Workspace) -> str:
 
     It ends up in generated Python code and in the wheel's name, so nothing but a plain version passes.
     """
-    if ws.version_file.is_symlink():
-        raise ConfigError(f"{VERSION_FILE}: a symbolic link; it must be a real file in the repository")
     try:
-        text = validate.read_text(ws.version_file, VERSION_FILE).strip()
+        text = validate.read_text(validate.not_a_link(ws.version_file, VERSION_FILE), VERSION_FILE).strip()
     except FileNotFoundError:
         raise ConfigError(f"{VERSION_FILE}: missing; it holds the release version, e.g. 1.0.0") from None
     if not text:

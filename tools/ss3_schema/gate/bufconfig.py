@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ss3_schema import validate as validate_module
 from ss3_schema.errors import ConfigError
 from ss3_schema.workspace import PROTO_DIR
 
@@ -70,8 +71,7 @@ def other_modules(config_root: Path) -> dict[str, dict[str, Any]]:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    if path.is_symlink():
-        raise ConfigError("buf.yaml: a symbolic link; it must be a real file in the repository")
+    validate_module.not_a_link(path, "buf.yaml")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

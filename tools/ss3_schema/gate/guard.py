@@ -16,6 +16,8 @@ Narrowing, per key of the lint and breaking blocks and of the proto module:
   excludes (module)   a path added
   anything else       any change of value (options such as
                       disallow_comment_ignores are judged conservatively)
+  modules             a module besides `proto` added, removed or changed (buf
+                      compiles its files, the gate never judges them)
 """
 
 from __future__ import annotations
@@ -139,10 +141,7 @@ def _locate(change: str, buf_yaml: str) -> tuple[int, int]:
 
 def read_repo_text(root: Path, name: str) -> str:
     """A file at the root of the tree being judged; a symbolic link there is refused, never followed."""
-    path = root / name
-    if path.is_symlink():
-        raise ConfigError(f"{name}: a symbolic link; it must be a real file in the repository")
-    return validate.read_text(path, name)
+    return validate.read_text(validate.not_a_link(root / name, name), name)
 
 
 def load_overrides(root: Path) -> dict[str, str]:
