@@ -284,3 +284,35 @@ def test_registry_answer_that_reflects_a_bearer_token_is_masked(status: int) -> 
     with pytest.raises(Ss3SchemaError) as raised:
         client.get_rule("g", "a", "COMPATIBILITY")
     assert "abc.def.ghi" not in str(raised.value)
+
+
+registry_settings = st.sampled_from(
+    [
+        "SS3_REGISTRY_URL",
+        "SS3_REGISTRY_USERNAME",
+        "SS3_REGISTRY_TIMEOUT",
+        "SS3_REGISTRY_RETRIES",
+        "SS3_REGISTRY_UNKNOWN_TTL",
+        "SS3_REGISTRY_OUTAGE_TTL",
+    ]
+)
+# Secrets that cannot be mistaken for the words of a message.
+marked_secrets = secrets.map(lambda text: f"Zq9{text}")
+
+
+@FAST
+@given(
+    st.dictionaries(registry_settings, st.text(max_size=30) | url_like, max_size=6),
+    st.dictionaries(st.sampled_from(["SS3_REGISTRY_PASSWORD", "SS3_REGISTRY_TOKEN"]), marked_secrets, max_size=2),
+)
+def test_registry_from_any_environment_is_built_or_a_config_error(
+    settings_env: dict[str, str], secret_env: dict[str, str]
+) -> None:
+    env = settings_env | secret_env
+    try:
+        shown = repr(Registry.from_env(env))
+    except ConfigError as error:
+        shown = str(error)
+    for secret in secret_env.values():
+        if secret not in env.get("SS3_REGISTRY_URL", "") + env.get("SS3_REGISTRY_USERNAME", ""):
+            assert secret not in shown
