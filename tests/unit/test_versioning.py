@@ -184,7 +184,7 @@ def test_version_bump() -> None:
 
 def _drop_runtimes_below(repo: SchemaRepo, major: int) -> None:
     lines = repo.read("ss3-protos/pyproject.toml").splitlines(keepends=True)
-    kept = [line for line in lines if not re.match(rf"\s*\{{ protobuf = \"[0-{major - 1}]\.", line)]
+    kept = [line for line in lines if not re.search(rf"\bprotobuf = \"[0-{major - 1}]\.", line)]
     assert len(kept) < len(lines)
     repo.write("ss3-protos/pyproject.toml", "".join(kept))
 
