@@ -184,7 +184,9 @@ def _published_jar(repository: Repository, jar_path: str) -> _PublishedJar | Non
     Complete only with every checksum file present: a deploy interrupted between
     two of them is finished by the next run, not taken for a finished one.
     """
-    files = {algorithm: repository.read(f"{jar_path}.{algorithm}") for algorithm in CHECKSUMS}
+    # The deciding checksums first: the first read is the strongest one's.
+    order = [*TRUSTED_CHECKSUMS, *(a for a in CHECKSUMS if a not in TRUSTED_CHECKSUMS)]
+    files = {algorithm: repository.read(f"{jar_path}.{algorithm}") for algorithm in order}
     digests = {
         algorithm: _parse_checksum(text, f"{jar_path}.{algorithm}", algorithm)
         for algorithm in TRUSTED_CHECKSUMS
