@@ -171,9 +171,9 @@ def test_readme_kafka_skips_a_bad_record_and_handles_each_event_once(
         kafka_broker,
         ORDERS,
         [
-            (b"o-1", serializer.serialize(ORDERS, order_events_pb2.OrderCancelled(order_id=first)).value),
+            (b"o-1", serializer.serialize(ORDERS, order_events_pb2.OrderCancelled(order_id=first))),
             (b"o-1", b"\x00\x00\x00\x00\x07not a record"),
-            (b"o-1", serializer.serialize(ORDERS, order_events_pb2.OrderCancelled(order_id=second)).value),
+            (b"o-1", serializer.serialize(ORDERS, order_events_pb2.OrderCancelled(order_id=second))),
         ],
     )
     env = snippet_env(
@@ -193,17 +193,23 @@ def test_readme_kafka_skips_a_bad_record_and_handles_each_event_once(
 
 
 def test_readme_add_event_passes_the_gate(schema_repo: SchemaRepo) -> None:
-    block = code("readme-add-event")
-    topic_line = block.splitlines()[0]
-    assert topic_line in schema_repo.read(EVENTS_FILE)
+    event = code("readme-add-event")
+    member = code("readme-add-event-member")
+    # The member block shows the envelope around the new lines; what is added is its
+    # lines that are not the envelope's frame or an elision.
+    frame = {"message OrderEvents {", "...", "oneof event {", "}"}
+    added = [line for line in member.splitlines() if line.strip() and line.strip() not in frame]
+    envelope_end = "    OrderCancelled order_cancelled = 3;\n"
+    assert envelope_end in schema_repo.read(EVENTS_FILE)
     schema_repo.git("checkout", "-q", "-b", "feature")
-    schema_repo.replace(EVENTS_FILE, topic_line + "\n", block)
+    schema_repo.replace(EVENTS_FILE, envelope_end, envelope_end + "".join(f"  {line.strip()}\n" for line in added))
+    schema_repo.write(EVENTS_FILE, schema_repo.read(EVENTS_FILE) + "\n" + event)
     schema_repo.commit("add OrderArchived as the README shows")
 
     proc = run_cli("check", "--against", "main", cwd=schema_repo.root)
 
     assert proc.returncode == 0 and "check: ok" in proc.stdout, proc.stdout + proc.stderr
-    assert "OrderArchived" in schema_repo.read(EVENTS_FILE)
+    assert "OrderArchived order_archived = 4;" in schema_repo.read(EVENTS_FILE)
 
 
 # --- docs/kafka-clients.md ------------------------------------------------------------------
@@ -212,8 +218,8 @@ KAFKA_CLIENTS_CHECK = """
 from ss3 import topics
 from ss3.orders.v1 import order_events_pb2
 event = order_events_pb2.OrderCancelled(order_id="o-7")
-record = serializer.serialize(topics.SS3_ORDERS_ORDER_EVENTS_V1, event)
-assert deserializer.deserialize(topics.SS3_ORDERS_ORDER_EVENTS_V1, record.value, record.headers) == event
+value = serializer.serialize(topics.SS3_ORDERS_ORDER_EVENTS_V1, event)
+assert deserializer.deserialize(topics.SS3_ORDERS_ORDER_EVENTS_V1, value) == event
 print("round trip ok")
 """
 
