@@ -126,6 +126,14 @@ def code(name: str) -> str:
     return blocks[name].code
 
 
+def substituted(text: str, placeholders: dict[str, str]) -> str:
+    """`text` with each placeholder a reader replaces (asserted to be there) replaced by the test's value."""
+    for placeholder, value in placeholders.items():
+        assert placeholder in text, f"the page no longer shows {placeholder!r}"
+        text = text.replace(placeholder, value)
+    return text
+
+
 def problems(blocks: Iterable[Block] | None = None) -> list[str]:
     """What keeps the pages' blocks (or `blocks`) from being run: one line per block or runner."""
     found = []

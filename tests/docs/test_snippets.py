@@ -25,7 +25,7 @@ from ss3.kafka import Registry, Serializer
 from ss3.orders.v1 import order_events_pb2
 
 from devservices.kafka import RunningKafka
-from tests.docs.snippets import Block, blocks_of, code, problems
+from tests.docs.snippets import Block, blocks_of, code, problems, substituted
 from tests.helpers import REPO_ROOT, SchemaRepo, run_cli
 from tests.integration.registry_fixture import env_for
 
@@ -59,13 +59,6 @@ def snippet_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = str(REPO_ROOT / "ss3-protos" / "src")
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return env | extra
-
-
-def substituted(text: str, placeholders: dict[str, str]) -> str:
-    for placeholder, value in placeholders.items():
-        assert placeholder in text, f"the page no longer shows {placeholder!r}"
-        text = text.replace(placeholder, value)
-    return text
 
 
 def run_python(snippet: str, tmp_path: Path, env: dict[str, str], prelude: str = "", after: str = "") -> str:

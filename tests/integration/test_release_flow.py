@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from ss3_schema.release.pipeline import Done, RegistryTarget, ReleaseConfig, Rel
 from ss3_schema.release.publish import Credentials, open_index
 from ss3_schema.workspace import Workspace
 
-from tests.docs.snippets import code
+from tests.docs.snippets import code, substituted
 from tests.helpers import SchemaRepo, git
 from tests.integration.pypi_fixture import (
     PypiIndex,
@@ -139,20 +140,22 @@ def test_next_release_from_the_cli_pushes_its_tag(repo: SchemaRepo, pypi_index: 
 def test_the_documented_pip_commands_install_the_released_wheel(
     repo: SchemaRepo, pypi_index: PypiIndex, tmp_path: Path, block: str
 ) -> None:
-    """A service's pip, whose usual index is the company index (here the pypiserver the release uploaded to)."""
-    wheelhouse = tmp_path / "wheelhouse"  # what the company index proxies from PyPI
+    """A service's pip and its usual index: here a wheelhouse with what the company index mirrors from PyPI,
+    plus, for the command without an index, the wheel the release uploaded (other tests of the session
+    upload other versions to the pypiserver, and `pip install ss3-protos` takes the newest)."""
+    wheelhouse = tmp_path / "wheelhouse"
     wheelhouse.mkdir()
     for name in ("protobuf", "grpcio", "typing_extensions"):
         repack_installed(name, wheelhouse)
     python = fresh_venv(tmp_path / "venv")
-    env = pip_on_path(python, tmp_path / "bin") | {
-        "PIP_INDEX_URL": pypi_index.simple_url,
-        "PIP_FIND_LINKS": str(wheelhouse),
-    }
-    placeholders = {"https://nexus.example/repository/pypi-group/simple/": pypi_index.simple_url, "X.Y.Z": "1.1.0"}
+    env = pip_on_path(python, tmp_path / "bin") | {"PIP_FIND_LINKS": str(wheelhouse)}
     script = code(block)
-    for placeholder, value in placeholders.items():
-        script = script.replace(placeholder, value)
+    if "--index-url" in script:
+        placeholders = {"https://nexus.example/repository/pypi-group/simple/": pypi_index.simple_url, "X.Y.Z": "1.1.0"}
+        script = substituted(script, placeholders)
+    else:
+        shutil.copy2(pypi_index.packages / "ss3_protos-1.1.0-py3-none-any.whl", wheelhouse)
+        env["PIP_NO_INDEX"] = "1"
 
     proc = subprocess.run(["bash", "-eu", "-c", script], env=env, capture_output=True, text=True, check=False)
 
