@@ -48,10 +48,11 @@ def build_catalog(ws: Workspace, output: Path | None = None) -> Built:
     catalog, releases = load_catalog(ws)
     with atomic.staging(target.parent, f".{target.name}-") as staging:
         staging.chmod(0o755)  # mkdtemp makes it private; the site is for any static host
-        (staging / PAGE).write_text(render_page(catalog), encoding="utf-8")
-        (staging / ASYNCAPI).write_text(render_asyncapi(catalog), encoding="utf-8")
         (staging / BI_DIR).mkdir()
-        write_bi(ws, compile_tree(ws), staging / BI_DIR, catalog.version)
+        records = write_bi(ws, compile_tree(ws), staging / BI_DIR, catalog.version)
+        page = render_page(catalog, {record.topic: record for record in records})
+        (staging / PAGE).write_text(page, encoding="utf-8")
+        (staging / ASYNCAPI).write_text(render_asyncapi(catalog), encoding="utf-8")
         atomic.replace_dir(staging, target)
     events = sum(len(t.events) for t in catalog.topics)
     return Built(target, len(catalog.topics), events, releases)
