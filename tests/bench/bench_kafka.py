@@ -26,7 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "ss3-protos" / "src")]
 
 from ss3 import topics  # noqa: E402
-from ss3.kafka import Deserializer, Framing, Registry, Serializer  # noqa: E402
+from ss3.kafka import Deserializer, Registry, Serializer  # noqa: E402
 from ss3_schema.registry.auth import BasicAuth, BearerToken, Credentials  # noqa: E402
 
 from tests.bench.bench_registry import running_registry  # noqa: E402
@@ -90,21 +90,18 @@ def connect(url: str, credentials: Credentials) -> Registry:
     return Registry(url)
 
 
-def cost_rows(registry: Registry, group: str, framing: Framing) -> list[str]:
+def cost_rows(registry: Registry, group: str) -> list[str]:
     """Per-message cost ratios after warm-up (every cache filled)."""
-    serializer = Serializer(registry, framing=framing, group=group)
-    deserializer = Deserializer(registry, framing=framing)
+    serializer = Serializer(registry, group=group)
+    deserializer = Deserializer(registry)
     events = [(Context(topic), fill(cls())) for topic, cls in every_event()]
     repeats = MESSAGES // len(events)
     for ctx, event in events:  # warm-up
-        ctx.headers = []
         deserializer(serializer(event, ctx), ctx)
     records = []
     for ctx, event in events:
-        ctx.headers = []
         value = serializer(event, ctx)
         records.append((ctx, value, type(event), event.SerializeToString()))
-    headers_mode = framing is Framing.HEADERS
 
     def bare_write() -> None:
         for _ in range(repeats):
@@ -114,8 +111,6 @@ def cost_rows(registry: Registry, group: str, framing: Framing) -> list[str]:
     def ours_write() -> None:
         for _ in range(repeats):
             for ctx, event in events:
-                if headers_mode:
-                    ctx.headers = []
                 serializer(event, ctx)
 
     def bare_read() -> None:
@@ -136,7 +131,7 @@ def cost_rows(registry: Registry, group: str, framing: Framing) -> list[str]:
     ):
         per_bare, per_ours = bare / count * 1e9, ours / count * 1e9
         rows.append(
-            f"  {what:<12} {framing.value:<9} {ours / bare:>6.2f}  "
+            f"  {what:<12} {ours / bare:>6.2f}  "
             f"({per_ours:.0f} ns / {per_bare:.0f} ns per message, +{per_ours - per_bare:.0f} ns)  target <= 1.10"
         )
     return rows
@@ -164,8 +159,7 @@ def measure(url: str, credentials: Credentials) -> list[str]:
     group = register(url, credentials)
     registry = connect(url, credentials)
     lines = [f"kafka serdes: {len(list(every_event()))} events, best of {RUNS} x {MESSAGES:,} messages, ours / bare"]
-    for framing in (Framing.PAYLOAD, Framing.HEADERS):
-        lines += cost_rows(registry, group, framing)
+    lines += cost_rows(registry, group)
     return lines + call_rows(url, credentials, group)
 
 

@@ -1,8 +1,8 @@
 """The serdes against a real Apicurio Registry filled by `ss3-schema register` alone.
 
-Every event of every topic makes a Python -> Python round trip in every framing,
-and the bytes are checked against the layout of Apicurio's Java serde with the
-ids read back from the registry independently. Faults (500, slow, down) are
+Every event of every topic makes a Python -> Python round trip, and the bytes are
+checked against the topic envelope in Confluent's wire format, built by hand from the
+generated envelope class with the ids read back from the registry independently. Faults (500, slow, down) are
 injected by a loopback proxy in front of the same real registry.
 """
 
@@ -23,9 +23,7 @@ from ss3 import topics
 from ss3.kafka import (
     ConfigError,
     Deserializer,
-    Framing,
     FramingError,
-    Record,
     Registry,
     RegistryAuthError,
     RegistryError,
@@ -93,58 +91,66 @@ def top_level_messages(server: Any, content_id: int) -> list[str]:
     return [line.split()[1] for line in response.text.splitlines() if line.startswith("message ")]
 
 
-def expected_record(server: Any, content_id: int, framing: Framing, event: Message) -> Record:
-    """The bytes and headers Apicurio's Java serde 3.1.x writes (Confluent's for CONFLUENT), built by hand."""
-    name = event.DESCRIPTOR.name
-    body = event.SerializeToString()
-    if framing is Framing.PAYLOAD:
-        return Record(b"\x00" + content_id.to_bytes(4, "big") + wire.encode_ref(name) + body, [])
-    if framing is Framing.HEADERS:
-        java_package = event.DESCRIPTOR.file.GetOptions().java_package
-        headers = [
-            ("apicurio.value.contentId", content_id.to_bytes(8, "big")),
-            ("apicurio.value.msgType", f"{java_package}.{name}".encode()),
-            ("apicurio.protobuf.type", name.encode()),
-        ]
-        return Record(wire.encode_ref(name) + body, headers)
-    index = top_level_messages(server, content_id).index(name)
-    indexes = b"\x00" if index == 0 else bytes([2, 2 * index])
-    return Record(b"\x00" + content_id.to_bytes(4, "big") + indexes + body, [])
+def envelope_of(topic: str, event: Message) -> Message:
+    """The topic envelope holding `event`, built with the generated classes: metadata once, in the envelope."""
+    envelope = topics.TOPIC_ENVELOPE[topic]()
+    member = next(f for f in envelope.DESCRIPTOR.oneofs_by_name["event"].fields if f.message_type is event.DESCRIPTOR)
+    envelope.metadata.CopyFrom(event.metadata)  # type: ignore[attr-defined]
+    inner = getattr(envelope, member.name)
+    inner.CopyFrom(event)
+    inner.ClearField("metadata")
+    return envelope
 
 
-@pytest.mark.parametrize("framing", list(Framing), ids=[f.value for f in Framing])
+def expected_value(content_id: int, topic: str, event: Message) -> bytes:
+    """Confluent's wire format with message index [0] as Apicurio's Java serde writes it, then the envelope."""
+    return b"\x00" + content_id.to_bytes(4, "big") + b"\x02\x00" + envelope_of(topic, event).SerializeToString()
+
+
 @pytest.mark.parametrize(("topic", "cls"), EVENTS, ids=[cls.__name__ for _, cls in EVENTS])
-def test_every_event_round_trips_in_every_framing_with_the_java_serdes_bytes(
-    registered: Registered, topic: str, cls: type[Message], framing: Framing
+def test_every_event_round_trips_as_its_topic_envelope_in_confluent_framing(
+    registered: Registered, topic: str, cls: type[Message]
 ) -> None:
     event = fill(cls())
     content_id = latest_content_id(registered.server, registered.group, topic)
+    assert top_level_messages(registered.server, content_id)[0] == topics.TOPIC_ENVELOPE[topic].DESCRIPTOR.name
 
-    record = Serializer(registered.client, framing=framing, group=registered.group).serialize(topic, event)
+    value = Serializer(registered.client, group=registered.group).serialize(topic, event)
 
-    assert record == expected_record(registered.server, content_id, framing, event)
-    decoded = Deserializer(registered.client, framing=framing).deserialize(topic, record.value, record.headers)
+    assert value == expected_value(content_id, topic, event)
+    decoded = Deserializer(registered.client).deserialize(topic, value)
     assert type(decoded) is cls
     assert decoded == event
+    assert Deserializer(registered.client, envelope=True).deserialize(topic, value) == envelope_of(topic, event)
 
 
-def test_confluent_kafka_call_shape_carries_headers_through_the_context(shared: Registry, group: str) -> None:
+def test_an_envelope_is_written_as_it_is(shared: Registry, group: str) -> None:
     event = fill(order_events_pb2.OrderCancelled())
-    framing = {ORDERS: Framing.HEADERS}
-    headers: list[tuple[str, bytes]] = []
+    envelope = envelope_of(ORDERS, event)
+    serializer = Serializer(shared, group=group)
 
-    value = Serializer(shared, framing=framing, group=group)(
-        event, SerializationContext(ORDERS, MessageField.VALUE, headers)
-    )
+    assert serializer.serialize(ORDERS, envelope) == serializer.serialize(ORDERS, event)
 
-    assert [name for name, _ in headers] == [
-        wire.CONTENT_ID_HEADER,
-        wire.MESSAGE_TYPE_HEADER,
-        wire.PROTOBUF_TYPE_HEADER,
-    ]
-    ctx = SerializationContext(ORDERS, MessageField.VALUE, headers)
-    assert Deserializer(shared, framing=framing)(value, ctx) == event
-    assert Deserializer(shared, framing=framing)(None, ctx) is None
+
+def test_confluent_kafka_call_shape(shared: Registry, group: str) -> None:
+    event = fill(order_events_pb2.OrderCancelled())
+    ctx = SerializationContext(ORDERS, MessageField.VALUE, [])
+
+    value = Serializer(shared, group=group)(event, ctx)
+
+    assert Deserializer(shared)(value, ctx) == event
+    assert Deserializer(shared)(None, ctx) is None
+
+
+def test_confluents_short_index_form_reads_too(shared: Registry, group: str) -> None:
+    event = fill(order_events_pb2.OrderPlaced())
+    value = Serializer(shared, group=group).serialize(ORDERS, event)
+    short = value[:5] + b"\x00" + value[7:]  # what Confluent's own serializer writes for [0]
+
+    deserializer = Deserializer(shared)
+    assert deserializer.deserialize(ORDERS, short) == event
+    assert deserializer.deserialize(ORDERS, value) == event
+    assert deserializer.deserialize(ORDERS, short) == event
 
 
 def test_the_serializer_refuses_to_write_keys(shared: Registry, group: str) -> None:
@@ -160,7 +166,7 @@ def test_one_registry_call_per_lookup_for_ten_thousand_messages(registry: Any, g
 
     for number in range(10_000):
         topic, event = events[number % len(events)]
-        assert deserializer.deserialize(topic, serializer.serialize(topic, event).value) == event
+        assert deserializer.deserialize(topic, serializer.serialize(topic, event)) == event
 
     # Per topic: the latest version's content id, and that content (shared with the deserializer).
     assert counted.calls == 2 * len(topics.TOPIC_EVENTS)
@@ -168,37 +174,53 @@ def test_one_registry_call_per_lookup_for_ten_thousand_messages(registry: Any, g
 
 class TestBadInput:
     def test_an_id_the_registry_does_not_know(self, shared: Registry) -> None:
-        value = wire.payload_prefix(987_654, "OrderPlaced") + b""
+        value = wire.confluent_prefix(987_654) + b""
         with pytest.raises(UnknownSchemaError) as caught:
             Deserializer(shared).deserialize(ORDERS, value, partition=4, offset=1234)
         assert str(caught.value) == (
             f"the registry knows no schema with this id (topic {ORDERS}, partition 4, offset 1234, schema id 987654)"
         )
 
-    def test_a_ref_naming_a_type_of_another_topic(self, registry: Any, group: str, shared: Registry) -> None:
+    def test_a_record_of_another_topics_schema(self, registry: Any, group: str, shared: Registry) -> None:
         payments_id = latest_content_id(registry, group, topics.SS3_PAYMENTS_PAYMENT_EVENTS_V1)
+        failed = Serializer(shared, group=group).serialize(
+            topics.SS3_PAYMENTS_PAYMENT_EVENTS_V1, fill(payment_events_pb2.PaymentFailed())
+        )
+        with pytest.raises(
+            UnexpectedEventError,
+            match=rf"schema {payments_id} starts with ss3\.payments\.v1\.PaymentEvents, not with the topic envelope "
+            rf"ss3\.orders\.v1\.OrderEvents.*offset 8, schema id {payments_id}",
+        ):
+            Deserializer(shared).deserialize(ORDERS, failed, offset=8)
+
+    def test_a_message_index_other_than_the_envelope(self, registry: Any, group: str, shared: Registry) -> None:
         orders_id = latest_content_id(registry, group, ORDERS)
-        failed = fill(payment_events_pb2.PaymentFailed()).SerializeToString()
-        deserializer = Deserializer(shared)
+        placed = fill(order_events_pb2.OrderPlaced()).SerializeToString()
+        value = wire.confluent_prefix(orders_id)[:5] + b"\x02\x02" + placed  # index [1]: OrderPlaced bare
+        with pytest.raises(UnexpectedEventError, match=r"message index \[1\] is not the topic envelope .*offset 9"):
+            Deserializer(shared).deserialize(ORDERS, value, offset=9)
 
-        with pytest.raises(UnexpectedEventError, match=r"not an event of this topic.*offset 8, schema id"):
-            deserializer.deserialize(ORDERS, wire.payload_prefix(payments_id, "PaymentFailed") + failed, offset=8)
-        with pytest.raises(UnexpectedEventError, match=f"schema {orders_id} declares no message 'PaymentFailed'"):
-            deserializer.deserialize(ORDERS, wire.payload_prefix(orders_id, "PaymentFailed") + failed, offset=9)
+    def test_an_event_newer_than_the_wheel_is_named_and_typed(self, shared: Registry, group: str) -> None:
+        good = Serializer(shared, group=group).serialize(ORDERS, fill(order_events_pb2.OrderPlaced()))
+        newer = good[:7] + b"\x0a\x00" + b"\x4a\x02\x08\x01"  # metadata, then member 9 (field 9, 2 bytes)
+        with pytest.raises(UnexpectedEventError, match=r"member 9 of ss3\.orders\.v1\.OrderEvents.*offset 10"):
+            Deserializer(shared).deserialize(ORDERS, newer, offset=10)
+        # Asked for the envelope, the consumer gets it, the unknown member kept as unknown fields.
+        envelope = Deserializer(shared, envelope=True).deserialize(ORDERS, newer)
+        assert envelope is not None and envelope.WhichOneof("event") is None
+        assert envelope.SerializeToString() == newer[7:]
 
-    def test_wrong_magic_and_truncated_frames(self, registry: Any, group: str, shared: Registry) -> None:
-        good = Serializer(shared, group=group).serialize(ORDERS, fill(order_events_pb2.OrderPlaced())).value
+    def test_wrong_magic_truncated_and_empty_frames(self, registry: Any, group: str, shared: Registry) -> None:
+        good = Serializer(shared, group=group).serialize(ORDERS, fill(order_events_pb2.OrderPlaced()))
         deserializer = Deserializer(shared)
         with pytest.raises(FramingError, match=r"wrong magic byte 0x01, .*partition 0, offset 3"):
             deserializer.deserialize(ORDERS, b"\x01" + good[1:], partition=0, offset=3)
         with pytest.raises(FramingError, match="truncated"):
-            deserializer.deserialize(ORDERS, good[:8], partition=0, offset=4)
-        with pytest.raises(FramingError, match=r"not a valid ss3\.orders\.v1\.OrderPlaced"):
+            deserializer.deserialize(ORDERS, good[:4], partition=0, offset=4)
+        with pytest.raises(FramingError, match="truncated envelope"):
             deserializer.deserialize(ORDERS, good[:-3], partition=0, offset=5)
-
-    def test_headers_mode_without_the_id_header(self, shared: Registry) -> None:
-        with pytest.raises(FramingError, match=r"apicurio\.value\.contentId is missing"):
-            Deserializer(shared, framing=Framing.HEADERS).deserialize(ORDERS, wire.encode_ref("OrderPlaced"), [])
+        with pytest.raises(FramingError, match=r"OrderEvents in the record holds no event.*offset 6"):
+            deserializer.deserialize(ORDERS, good[:7], partition=0, offset=6)
 
     def test_an_event_of_another_topic_is_not_serialized(self, shared: Registry, group: str) -> None:
         with pytest.raises(UnexpectedEventError, match="PaymentFailed is not an event of this topic"):
@@ -223,7 +245,9 @@ class TestBadInput:
             timeout=30,
         )
         assert created.status_code == 200, created.text
-        with pytest.raises(UnexpectedEventError, match=r"does not declare ss3\.orders\.v1\.OrderPlaced") as caught:
+        with pytest.raises(
+            UnexpectedEventError, match=r"starts with ss3\.orders\.v1\.Something, not with the topic envelope"
+        ) as caught:
             Serializer(connect(registry), group=group).serialize(ORDERS, order_events_pb2.OrderPlaced())
         assert caught.value.schema_id == created.json()["version"]["contentId"]
 
@@ -231,7 +255,7 @@ class TestBadInput:
         secret = "not-the-password-" + uuid.uuid4().hex
         wrong = Registry(registry.url, username="ss3-ci", password=secret, retries=0)
         with pytest.raises(RegistryAuthError) as caught:
-            Deserializer(wrong).deserialize(ORDERS, wire.payload_prefix(1, "OrderPlaced"))
+            Deserializer(wrong).deserialize(ORDERS, wire.confluent_prefix(1))
         assert secret not in str(caught.value)
 
 
@@ -252,14 +276,14 @@ class TestRegistryFaults:
             ):
                 serializer.serialize(ORDERS, order_events_pb2.OrderPlaced())
             # The registry is back: the next record resolves, nothing failed was cached.
-            assert serializer.serialize(ORDERS, order_events_pb2.OrderPlaced()).value[0] == 0
+            assert serializer.serialize(ORDERS, order_events_pb2.OrderPlaced())[0] == 0
 
     def test_a_slow_registry_is_cut_off_at_the_total_time_limit(self, registry: Any, shared: Registry) -> None:
         with FaultProxy(registry.url, ["slow", "slow"], slow_s=6.0) as proxy:
             client = connect(registry, proxy.url, timeout=0.5, retries=1)
             started = time.monotonic()
             with pytest.raises(RegistryError, match=r"no answer within 0\.5 s \(after 2 attempts\)"):
-                Deserializer(client).deserialize(ORDERS, wire.payload_prefix(1, "OrderPlaced"), partition=1, offset=2)
+                Deserializer(client).deserialize(ORDERS, wire.confluent_prefix(1), partition=1, offset=2)
             # 2 x 0.5 s and one pause; far less than one slow answer, even on a loaded machine
             assert time.monotonic() - started < 4.0
 
@@ -269,7 +293,7 @@ class TestRegistryFaults:
             port = probe.getsockname()[1]
         client = Registry(f"http://127.0.0.1:{port}", retries=1)
         with pytest.raises(RegistryError, match=r"unavailable: .* \(after 2 attempts\).*offset 7, schema id 5"):
-            Deserializer(client).deserialize(ORDERS, wire.payload_prefix(5, "OrderPlaced"), partition=0, offset=7)
+            Deserializer(client).deserialize(ORDERS, wire.confluent_prefix(5), partition=0, offset=7)
 
 
 @pytest.fixture(autouse=True)

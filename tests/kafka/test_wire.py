@@ -1,97 +1,88 @@
-"""The framing bytes, property-tested: what Apicurio's Java serde writes and reads.
+"""The framing bytes, property-tested: Confluent's wire format around the topic envelope.
 
-The expected layouts come from the Java serde 3.1.x sources (see ss3.kafka.wire);
-the Ref bytes are compared with protobuf's own encoding of Apicurio's `Ref` message.
+The expected layouts come from Apicurio's Java serde 3.1.x (``MessageIndexesUtil``) and
+Confluent's wire format; envelope bytes are compared with protobuf's own encoding of the
+generated envelope class.
 """
 
 from __future__ import annotations
 
 import pytest
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-from google.protobuf.internal import encoder
+from google.protobuf import descriptor_pb2
 from hypothesis import given
 from hypothesis import strategies as st
+from ss3 import topics
 from ss3.kafka import FramingError, wire
+from ss3.orders.v1 import order_events_pb2
 
-names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=300)
+from tests.kafka.events import fill
+
 ids = st.integers(min_value=0, max_value=2**31 - 1)
 
 
-def _ref_class() -> type:
-    """Apicurio's ref.proto (`package io.apicurio.registry.serde.protobuf.ref; message Ref { string name = 1; }`)."""
-    fd = descriptor_pb2.FileDescriptorProto(name="ref.proto", package="io.apicurio.registry.serde.protobuf.ref")
-    message = fd.message_type.add(name="Ref")
-    message.field.add(name="name", number=1, type=9, label=1)
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(fd)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName("io.apicurio.registry.serde.protobuf.ref.Ref"))
+@given(ids, st.binary(max_size=50))
+def test_every_record_starts_with_the_same_7_bytes_and_reads_back(schema_id: int, body: bytes) -> None:
+    record = wire.confluent_prefix(schema_id) + body
+
+    assert record[:7] == b"\x00" + schema_id.to_bytes(4, "big") + b"\x02\x00"
+    assert wire.read_confluent_frame(record) == (schema_id, (0,), 7)
 
 
-REF = _ref_class()
+def test_confluents_short_form_of_index_zero_and_longer_paths_read_too() -> None:
+    assert wire.read_confluent_frame(b"\x00\x00\x00\x00\x07\x00rest") == (7, (0,), 6)
+    assert wire.read_confluent_frame(b"\x00\x00\x00\x00\x07\x04\x02\x06rest") == (7, (1, 3), 8)
 
 
-def _delimited(message: object) -> bytes:
-    body: bytes = message.SerializeToString()  # type: ignore[attr-defined]
-    return encoder._VarintBytes(len(body)) + body
+def test_an_id_that_does_not_fit_the_frame_is_refused() -> None:
+    with pytest.raises(ValueError, match="does not fit"):
+        wire.confluent_prefix(2**31)
 
 
-@given(names)
-def test_ref_is_protobufs_length_delimited_ref_message(name: str) -> None:
-    assert wire.encode_ref(name) == _delimited(REF(name=name))
-
-
-@given(ids, names, st.binary(max_size=200))
-def test_payload_frame_is_magic_id_ref_message_and_reads_back(schema_id: int, name: str, body: bytes) -> None:
-    record = wire.payload_prefix(schema_id, name) + body
-
-    assert record[0] == 0
-    assert int.from_bytes(record[1:5], "big") == schema_id
-    assert record[5:] == _delimited(REF(name=name)) + body
-    assert wire.read_payload_frame(record) == (schema_id, name, len(record) - len(body))
-
-
-@given(ids, st.integers(min_value=0, max_value=10_000), st.binary(max_size=50))
-def test_confluent_frame_reads_back_its_index(schema_id: int, index: int, body: bytes) -> None:
-    record = wire.confluent_prefix(schema_id, index) + body
-
-    assert wire.read_confluent_frame(record) == (schema_id, (index,), len(record) - len(body))
-
-
-def test_confluent_index_zero_is_one_zero_byte_and_the_long_form_reads_too() -> None:
-    assert wire.confluent_prefix(7, 0) == b"\x00\x00\x00\x00\x07\x00"
-    # Apicurio's MessageIndexesUtil writes [0] in full: count 1 (zig-zag 2), index 0.
-    assert wire.read_confluent_frame(b"\x00\x00\x00\x00\x07\x02\x00rest") == (7, (0,), 7)
-    assert wire.confluent_prefix(7, 3) == b"\x00\x00\x00\x00\x07\x02\x06"
-
-
-@given(ids)
-def test_header_id_is_8_bytes_big_endian(schema_id: int) -> None:
-    raw = wire.encode_header_id(schema_id)
-    assert len(raw) == 8
-    assert raw == schema_id.to_bytes(8, "big")
-    assert wire.decode_header_id(raw) == schema_id
-
-
-@given(ids, names, st.binary(max_size=20), st.data())
-def test_every_cut_of_a_payload_frame_is_a_framing_error_or_an_empty_message(
-    schema_id: int, name: str, body: bytes, data: st.DataObject
-) -> None:
-    record = wire.payload_prefix(schema_id, name) + body
-    prefix_end = len(record) - len(body)
-    cut = data.draw(st.integers(min_value=0, max_value=prefix_end - 1))
+@given(ids, st.data())
+def test_every_cut_of_the_header_is_a_framing_error(schema_id: int, data: st.DataObject) -> None:
+    record = wire.confluent_prefix(schema_id)
+    cut = data.draw(st.integers(min_value=0, max_value=len(record) - 2))
 
     with pytest.raises(FramingError):
-        wire.read_payload_frame(record[:cut])
+        wire.read_confluent_frame(record[:cut] if cut > 0 else b"")
 
 
-@given(st.integers(min_value=1, max_value=255), st.binary(min_size=4, max_size=30))
+@given(st.integers(min_value=1, max_value=255), st.binary(min_size=6, max_size=30))
 def test_a_wrong_magic_byte_is_named(magic: int, rest: bytes) -> None:
     with pytest.raises(FramingError, match=f"wrong magic byte 0x{magic:02x}"):
-        wire.read_payload_frame(bytes([magic]) + rest)
+        wire.read_confluent_frame(bytes([magic]) + rest)
 
 
-def test_a_ref_with_another_field_or_no_name_is_refused() -> None:
-    with pytest.raises(FramingError, match="unexpected field tag"):
-        wire.decode_ref(b"\x02\x10\x01", 0)
-    with pytest.raises(FramingError, match="names no type"):
-        wire.decode_ref(b"\x00", 0)
+def test_envelope_fields_finds_the_metadata_and_the_member_as_protobuf_writes_them() -> None:
+    envelope = order_events_pb2.OrderEvents()
+    fill(envelope.metadata)
+    fill(envelope.order_cancelled)
+    raw = b"xx" + envelope.SerializeToString()
+
+    metadata, member = wire.envelope_fields(raw, 2)
+
+    assert metadata is not None and member is not None
+    assert order_events_pb2.OrderEvents.FromString(raw[metadata[0] : metadata[1]]).metadata == envelope.metadata
+    number, start, stop = member
+    assert number == 3
+    assert order_events_pb2.OrderCancelled.FromString(raw[start:stop]) == envelope.order_cancelled
+
+
+def test_envelope_fields_skips_scalar_fields_and_refuses_broken_ones() -> None:
+    assert wire.envelope_fields(b"\x08\x96\x01\x11" + bytes(8) + b"\x15" + bytes(4) + b"\x12\x00", 0) == (
+        None,
+        (2, 19, 19),
+    )
+    with pytest.raises(FramingError, match="field 3 has wire type 3"):
+        wire.envelope_fields(b"\x1b", 0)
+    with pytest.raises(FramingError, match="field number 0"):
+        wire.envelope_fields(b"\x02\x00", 0)
+    with pytest.raises(FramingError, match="truncated envelope"):
+        wire.envelope_fields(b"\x12\x05ab", 0)
+
+
+def test_every_topic_has_its_envelope_first_with_metadata_as_field_1() -> None:
+    for topic, envelope in topics.TOPIC_ENVELOPE.items():
+        fd = descriptor_pb2.FileDescriptorProto.FromString(envelope.DESCRIPTOR.file.serialized_pb)
+        assert fd.message_type[0].name == envelope.DESCRIPTOR.name, topic
+        assert envelope.DESCRIPTOR.fields_by_number[1].name == "metadata"

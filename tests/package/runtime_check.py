@@ -9,7 +9,7 @@ Checks:
   imports   import every module of the wheel
   messages  fill every message (nested ones too), round-trip it in binary and in JSON
   grpc      serve OrderService on 127.0.0.1 and call GetOrder through a generated stub
-  kafka     serialize every event of every topic with ss3.kafka in every framing and read it
+  kafka     serialize every event of every topic with ss3.kafka (its topic envelope) and read it
             back, against the registry named by SS3_REGISTRY_URL (group SS3_MATRIX_GROUP)
 
 A hand-written runtime module in the wheel (such as an `ss3.kafka` serde)
@@ -163,24 +163,24 @@ def check_kafka() -> dict[str, Any]:
     import os  # noqa: PLC0415 (only this check needs a registry)
 
     from ss3 import topics  # noqa: PLC0415
-    from ss3.kafka import Deserializer, Framing, Registry, Serializer  # noqa: PLC0415
+    from ss3.kafka import Deserializer, Registry, Serializer  # noqa: PLC0415
 
     registry, group = Registry.from_env(), os.environ["SS3_MATRIX_GROUP"]
+    serializer, deserializer = Serializer(registry, group=group), Deserializer(registry)
+    envelopes = Deserializer(registry, envelope=True)
     count = 0
-    for framing in Framing:
-        serializer, deserializer = (
-            Serializer(registry, framing=framing, group=group),
-            Deserializer(registry, framing=framing),
-        )
-        for topic, classes in sorted(topics.TOPIC_EVENTS.items()):
-            for cls in classes:
-                event = fill(cls())
-                record = serializer.serialize(topic, event)
-                decoded = deserializer.deserialize(topic, record.value, record.headers)
-                if type(decoded) is not cls or decoded != event:
-                    raise AssertionError(f"{topic} {cls.DESCRIPTOR.full_name} {framing}: round trip changed the event")
-                count += 1
-    return {"round_trips": count, "framings": len(Framing)}
+    for topic, classes in sorted(topics.TOPIC_EVENTS.items()):
+        for cls in classes:
+            event = fill(cls())
+            value = serializer.serialize(topic, event)
+            decoded = deserializer.deserialize(topic, value)
+            if type(decoded) is not cls or decoded != event:
+                raise AssertionError(f"{topic} {cls.DESCRIPTOR.full_name}: round trip changed the event")
+            envelope = envelopes.deserialize(topic, value)
+            if envelope is None or envelope.metadata != event.metadata:  # type: ignore[attr-defined]
+                raise AssertionError(f"{topic} {cls.DESCRIPTOR.full_name}: the envelope lost the metadata")
+            count += 1
+    return {"round_trips": count, "envelopes": len(topics.TOPIC_ENVELOPE)}
 
 
 CHECKS: dict[str, Callable[[], dict[str, Any]]] = {

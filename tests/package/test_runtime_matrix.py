@@ -36,7 +36,7 @@ import grpc
 from google.protobuf.message import Message
 from ss3 import topics
 from ss3.common.v1 import event_metadata_pb2
-from ss3.kafka import Deserializer, Framing, Registry, Serializer
+from ss3.kafka import Deserializer, Registry, Serializer
 from ss3.orders.v1 import order_events_pb2, order_service_pb2, order_service_pb2_grpc
 
 
@@ -80,8 +80,8 @@ def serve(server: grpc.Server) -> None:
 
 def produce_and_read(registry: Registry, event: order_events_pb2.OrderPlaced) -> Message | None:
     topic = topics.SS3_ORDERS_ORDER_EVENTS_V1
-    record = Serializer(registry, framing={topic: Framing.HEADERS}).serialize(topic, event)
-    return Deserializer(registry).deserialize(topic, record.value, record.headers)
+    value = Serializer(registry).serialize(topic, event)
+    return Deserializer(registry).deserialize(topic, value)
 """
 # Each line must be reported by mypy, on every runtime's stubs.
 MISTAKES = {
@@ -216,10 +216,10 @@ def kafka_steps(cells: dict[str, Cell], registry: Any) -> dict[str, subprocess.C
 @pytest.mark.slow
 @pytest.mark.integration
 @pytest.mark.parametrize("runtime", RUNTIMES, ids=lambda rt: rt.name)
-def test_kafka_serde_round_trips_every_event_in_every_framing(
+def test_kafka_serde_round_trips_every_event_as_its_topic_envelope(
     kafka_steps: dict[str, subprocess.CompletedProcess[str]], runtime: Runtime
 ) -> None:
     proc = kafka_steps[runtime.name]
     assert proc.returncode == 0, f"{runtime.name} kafka: {proc.stdout}{proc.stderr}"
     found = json.loads(proc.stdout)
-    assert found["framings"] == 3 and found["round_trips"] >= 3 * 10
+    assert found["envelopes"] == 5 and found["round_trips"] >= 10

@@ -74,7 +74,7 @@ def test_only_plans_the_named_event_files_and_their_imports(schema_repo: SchemaR
 
 def test_an_event_file_without_topic_is_refused(schema_repo: SchemaRepo) -> None:
     schema_repo.replace(f"proto/{ORDER_EVENTS}", 'option (ss3.options.v1.topic) = "ss3.orders.order-events.v1";', "")
-    with pytest.raises(SchemaError, match=re.escape(f"proto/{ORDER_EVENTS}:16:1: SS3_EVENT_TOPIC_DECLARED")):
+    with pytest.raises(SchemaError, match=re.escape(f"proto/{ORDER_EVENTS}:33:1: SS3_EVENT_TOPIC_DECLARED")):
         plan(schema_repo)
 
 

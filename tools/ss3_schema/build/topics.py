@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from google.protobuf import descriptor_pb2
 
 from ss3_schema.errors import SchemaError
-from ss3_schema.gate.events import file_topic, is_event
+from ss3_schema.gate.events import file_topic, is_event, topic_envelope
 
 MODULE = "topics.py"
 _NOT_IDENTIFIER = re.compile(r"[^A-Z0-9]+")
@@ -48,10 +48,13 @@ def topics_module(files: Sequence[descriptor_pb2.FileDescriptorProto], own: Sequ
     for fd in sorted((f for f in files if f.name in wanted), key=lambda f: f.name):
         topic = file_topic(fd)
         events = [m.name for m in fd.message_type if is_event(m)]
+        envelope = topic_envelope(fd)
         if topic is not None and events:
-            entries.append((topic, fd, events))
+            if envelope is None:
+                raise SchemaError(f"{fd.name}: topic {topic!r} has no message marked (ss3.options.v1.topic_envelope)")
+            entries.append((topic, fd, envelope.name, events))
     constants: dict[str, str] = {}
-    for topic, fd, _ in entries:
+    for topic, fd, _, _ in entries:
         name = constant_name(topic)
         if name in constants:
             raise SchemaError(f"{fd.name}: topics {constants[name]!r} and {topic!r} both map to constant {name}")
@@ -64,19 +67,22 @@ def _module_alias(fd: descriptor_pb2.FileDescriptorProto) -> tuple[str, str]:
     return package.replace("/", "."), f"{stem}_pb2"
 
 
-def _render(entries: list[tuple[str, descriptor_pb2.FileDescriptorProto, list[str]]]) -> str:
+_Entry = tuple[str, descriptor_pb2.FileDescriptorProto, str, list[str]]
+
+
+def _render(entries: list[_Entry]) -> str:
     lines = [_HEADER.rstrip("\n"), ""]
-    for _, fd, _ in entries:
+    for _, fd, _, _ in entries:
         package, module = _module_alias(fd)
         lines.append(f"import {package}.{module}")
     lines.append("")
-    for topic, fd, events in entries:
+    for topic, fd, envelope, events in entries:
         lines.append(f'{constant_name(topic)}: Final = "{topic}"')
-        lines.append(f'"""Events of {fd.name}: {", ".join(events)}."""')
+        lines.append(f'"""Records of type {envelope} ({fd.name}), one of: {", ".join(events)}."""')
         lines.append("")
     lines.append("TOPIC_EVENTS: Final[Mapping[str, tuple[type[Message], ...]]] = MappingProxyType(")
     lines.append("    {")
-    for topic, fd, events in entries:
+    for topic, fd, _, events in entries:
         package, module = _module_alias(fd)
         lines.append(f"        {constant_name(topic)}: (")
         lines.extend(f"            {package}.{module}.{event}," for event in events)
@@ -89,4 +95,13 @@ def _render(entries: list[tuple[str, descriptor_pb2.FileDescriptorProto, list[st
     lines.append("    {cls: topic for topic, classes in TOPIC_EVENTS.items() for cls in classes}")
     lines.append(")")
     lines.append('"""Generated event class -> its topic."""')
+    lines.append("")
+    lines.append("TOPIC_ENVELOPE: Final[Mapping[str, type[Message]]] = MappingProxyType(")
+    lines.append("    {")
+    for topic, fd, envelope, _ in entries:
+        package, module = _module_alias(fd)
+        lines.append(f"        {constant_name(topic)}: {package}.{module}.{envelope},")
+    lines.append("    }")
+    lines.append(")")
+    lines.append('"""Topic -> the generated class of its topic envelope, the one record type on the wire."""')
     return "\n".join(lines) + "\n"

@@ -20,6 +20,7 @@ from ss3_schema.validate import topic_problem
 
 TOPIC_OPTION_NUMBER = 51000
 EVENT_OPTION_NUMBER = 51001
+TOPIC_ENVELOPE_OPTION_NUMBER = 51002
 ENVELOPE_TYPE = ".ss3.common.v1.EventMetadata"
 ENVELOPE_FIELD = ("metadata", 1)
 PACKAGE_STATEMENT = 2
@@ -58,6 +59,15 @@ def file_topic(fd: descriptor_pb2.FileDescriptorProto) -> str | None:
 
 def is_event(message: descriptor_pb2.DescriptorProto) -> bool:
     return bool(_option_value(message.options, EVENT_OPTION_NUMBER))
+
+
+def is_topic_envelope(message: descriptor_pb2.DescriptorProto) -> bool:
+    return bool(_option_value(message.options, TOPIC_ENVELOPE_OPTION_NUMBER))
+
+
+def topic_envelope(fd: descriptor_pb2.FileDescriptorProto) -> descriptor_pb2.DescriptorProto | None:
+    """The file's topic envelope (the first message marked `topic_envelope`), if any."""
+    return next((m for m in fd.message_type if is_topic_envelope(m)), None)
 
 
 def event_files(image: Image) -> list[EventFile]:

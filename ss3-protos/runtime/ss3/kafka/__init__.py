@@ -1,16 +1,16 @@
-"""Kafka serializer and deserializer of ss3 events, in Apicurio Registry's wire format.
+"""Kafka serializer and deserializer of ss3 events: topic envelopes in Confluent's wire format.
 
 Public API (stable)::
 
     from ss3 import topics
-    from ss3.kafka import Deserializer, Framing, Registry, Serializer, Ss3KafkaError
+    from ss3.kafka import Deserializer, Registry, Serializer, Ss3KafkaError
 
     registry = Registry.from_env()            # SS3_REGISTRY_URL (+ credentials) from the environment
-    serializer = Serializer(registry)          # Framing.PAYLOAD for every topic
+    serializer = Serializer(registry)
     deserializer = Deserializer(registry)
 
-    record = serializer.serialize(topics.SS3_ORDERS_ORDER_EVENTS_V1, event)   # any client: .value, .headers
-    event = deserializer.deserialize(topic, value, headers, partition=p, offset=o)
+    value = serializer.serialize(topics.SS3_ORDERS_ORDER_EVENTS_V1, event)   # any client: the record value
+    event = deserializer.deserialize(topic, value, partition=p, offset=o)
 
     # confluent-kafka: the (obj, ctx) call shape of its Serializer/Deserializer
     producer = SerializingProducer({"bootstrap.servers": ..., "value.serializer": serializer})
@@ -23,31 +23,28 @@ Public API (stable)::
     ``SS3_REGISTRY_CA_BUNDLE``, ``SS3_REGISTRY_TIMEOUT`` (s per request, total),
     ``SS3_REGISTRY_RETRIES``. Lookups are cached per process once they succeed;
     ``calls`` counts the HTTP requests sent.
-``Serializer(registry=None, *, framing=Framing.PAYLOAD, group="default", topics=None)``
-    Resolves a topic's schema like Apicurio's TopicIdStrategy with ``find-latest``: the
-    latest version of artifact ``<topic>-value`` in ``group``, and refuses an event that
-    is not an event of that topic or not declared by that schema.
-``Deserializer(registry=None, *, framing=Framing.PAYLOAD, topics=None)``
-    Returns the generated class of whichever event of the topic the record holds
-    (from the ``Ref`` name, the type headers or the Confluent message index), after
-    checking that the record's schema id is registered and declares it.
-``Framing``
-    ``PAYLOAD`` (Apicurio's default), ``HEADERS`` (``apicurio.registry.headers.enabled=true``)
-    or ``CONFLUENT`` (message indexes instead of the ``Ref``); either one for all topics
-    or a ``{topic: Framing}`` mapping (a topic missing from it is an error). Use one
-    framing per topic for all its producers: Apicurio's Java deserializer remembers the
-    last ``apicurio.value.msgType`` header it saw and applies it to later header-less records.
-``Record(value, headers)``
-    What ``Serializer.serialize`` returns; ``headers`` is empty unless the topic uses HEADERS.
+``Serializer(registry=None, *, group="default", topics=None)``
+    Takes an event of the topic (``OrderPlaced``) or the topic's envelope (``OrderEvents``)
+    and writes the envelope: the event's ``metadata`` goes into the envelope's, the rest of
+    the event into its oneof member. The schema id is the latest version of artifact
+    ``<topic>-value`` in ``group`` (Apicurio's TopicIdStrategy with ``find-latest``), whose
+    first message must be the topic's envelope.
+``Deserializer(registry=None, *, envelope=False, topics=None)``
+    Returns the generated class of the event the record holds, its ``metadata`` taken from
+    the envelope; with ``envelope=True`` the envelope itself. The record's schema id must
+    be registered and have the topic's envelope as its first message.
+``topics``
+    ``{topic: envelope class}``; by default ``ss3.topics.TOPIC_ENVELOPE`` (every ss3 topic).
 ``Ss3KafkaError``
-    The one exception root; ``FramingError`` (wrong magic byte, truncated frame, missing or
-    contradicting header, undecodable message), ``UnknownSchemaError`` (id or artifact the
+    The one exception root; ``FramingError`` (wrong magic byte, truncated frame, an envelope
+    without an event, undecodable message), ``UnknownSchemaError`` (id or artifact the
     registry does not know), ``UnexpectedEventError`` (a type that is not an event of the
-    topic), ``RegistryError``/``RegistryAuthError`` (registry down or refusing),
-    ``ConfigError``. Each carries ``topic``, ``partition``, ``offset`` and ``schema_id``
-    (None where unknown) and names them in its message.
+    topic, a member this version does not know, a schema without the topic's envelope),
+    ``RegistryError``/``RegistryAuthError`` (registry down or refusing), ``ConfigError``.
+    Each carries ``topic``, ``partition``, ``offset`` and ``schema_id`` (None where
+    unknown) and names them in its message.
 
-The wire formats are described byte by byte in :mod:`ss3.kafka.wire`. The runtime needs
+The wire format is described byte by byte in :mod:`ss3.kafka.wire`. The runtime needs
 only the standard library and protobuf; ``confluent-kafka`` is the caller's choice.
 """
 
@@ -63,21 +60,19 @@ from ss3.kafka.errors import (
     UnknownSchemaError,
 )
 from ss3.kafka.registry import Registry, Schema
-from ss3.kafka.serde import Deserializer, Framing, Record, Serializer, java_class_name
+from ss3.kafka.serde import Deserializer, Serializer, TopicEnvelope
 
 __all__ = [
     "ConfigError",
     "Deserializer",
-    "Framing",
     "FramingError",
-    "Record",
     "Registry",
     "RegistryAuthError",
     "RegistryError",
     "Schema",
     "Serializer",
     "Ss3KafkaError",
+    "TopicEnvelope",
     "UnexpectedEventError",
     "UnknownSchemaError",
-    "java_class_name",
 ]

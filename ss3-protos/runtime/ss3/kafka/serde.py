@@ -1,264 +1,209 @@
-"""Serializer and deserializer of ss3 events in Apicurio's (or, per topic, Confluent's) wire format."""
+"""Serializer and deserializer of ss3 events: the topic envelope in Confluent's wire format.
+
+Every record of a topic is one message type, the topic's envelope (``OrderEvents`` on
+``ss3.orders.order-events.v1``): the event metadata once (field 1) and the event as a
+member of the oneof ``event``. Services keep programming against the concrete events:
+the serializer takes ``OrderPlaced`` and writes the envelope, moving the event's own
+``metadata`` to the envelope's (so it is on the wire once); the deserializer returns
+``OrderPlaced`` with its ``metadata`` filled from the envelope, or the envelope itself
+with ``Deserializer(..., envelope=True)``.
+"""
 
 from __future__ import annotations
 
-import enum
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 from ss3.kafka import wire
 from ss3.kafka.errors import ConfigError, FramingError, Ss3KafkaError, UnexpectedEventError
 from ss3.kafka.registry import Registry, Schema
 
 DEFAULT_GROUP = "default"
-
-Header = tuple[str, bytes | None]
-HeadersIn = Sequence[Header] | Mapping[str, bytes | None] | None
-
-
-class Framing(enum.Enum):
-    """How a topic's records carry their schema id and type; one per topic, never mixed.
-
-    PAYLOAD    Apicurio's default: magic byte, 4-byte content id and ``Ref`` in the value.
-    HEADERS    Apicurio headers mode: ids and type names in record headers, ``Ref`` + message in the value.
-    CONFLUENT  Confluent's framing: magic byte, 4-byte id and message indexes in the value.
-    """
-
-    PAYLOAD = "payload"
-    HEADERS = "headers"
-    CONFLUENT = "confluent"
-
-
-class Record(NamedTuple):
-    """A serialized event: the record value and the headers to send with it (empty unless HEADERS)."""
-
-    value: bytes
-    headers: list[tuple[str, bytes]]
+METADATA_FIELD = 1
+EVENT_ONEOF = "event"
 
 
 class SerializationContextLike(Protocol):
-    """What confluent-kafka passes to a serializer: ``topic``, ``field`` and ``headers``."""
+    """What confluent-kafka passes to a serializer: ``topic`` and ``field``."""
 
     topic: str
-    headers: Any
 
 
-def _default_topics() -> Mapping[str, Sequence[type[Message]]]:
+@dataclass(frozen=True)
+class TopicEnvelope:
+    """A topic's envelope class and its members: event class <-> oneof field number."""
+
+    envelope: type[Message]
+    number_of: Mapping[type[Message], int]
+    event_of: Mapping[int, type[Message]]
+
+    @classmethod
+    def of(cls, envelope: type[Message]) -> TopicEnvelope:
+        oneof = envelope.DESCRIPTOR.oneofs_by_name.get(EVENT_ONEOF)
+        if oneof is None:
+            raise ConfigError(f"{envelope.DESCRIPTOR.full_name} has no oneof {EVENT_ONEOF!r}: not a topic envelope")
+        sample = envelope()
+        number_of: dict[type[Message], int] = {}
+        for field in oneof.fields:
+            if field.type != FieldDescriptor.TYPE_MESSAGE:
+                raise ConfigError(f"{envelope.DESCRIPTOR.full_name}.{field.name} is not an event")
+            number_of[type(getattr(sample, field.name))] = field.number
+        return cls(envelope, number_of, {number: event for event, number in number_of.items()})
+
+    @property
+    def name(self) -> str:
+        return str(self.envelope.DESCRIPTOR.full_name)
+
+
+def _default_envelopes() -> Mapping[str, type[Message]]:
     from ss3 import topics  # noqa: PLC0415 - generated; imports every events module
 
-    return topics.TOPIC_EVENTS
+    return topics.TOPIC_ENVELOPE
 
 
-class _TopicSettings:
-    """Framing and event classes per topic, shared by the serializer and the deserializer."""
+class _Topics:
+    """The envelope of each topic, shared by the serializer and the deserializer."""
 
-    def __init__(
-        self,
-        framing: Framing | Mapping[str, Framing],
-        events: Mapping[str, Sequence[type[Message]]] | None,
-    ) -> None:
-        self._framing = framing
-        self.events = _default_topics() if events is None else events
-        self.by_name = {
-            topic: {cls.DESCRIPTOR.full_name: cls for cls in classes} for topic, classes in self.events.items()
-        }
-        if isinstance(framing, Mapping):
-            for topic, mode in framing.items():
-                if not isinstance(mode, Framing):
-                    raise ConfigError(f"framing of topic {topic} must be a Framing, not {mode!r}")
+    def __init__(self, envelopes: Mapping[str, type[Message]] | None) -> None:
+        source = _default_envelopes() if envelopes is None else envelopes
+        self._by_topic = {topic: TopicEnvelope.of(envelope) for topic, envelope in source.items()}
 
-    def framing(self, topic: str) -> Framing:
-        if isinstance(self._framing, Framing):
-            return self._framing
-        try:
-            return self._framing[topic]
-        except KeyError:
-            raise ConfigError("no framing configured for this topic", topic=topic) from None
-
-    def event_class(self, topic: str, full_name: str) -> type[Message]:
-        classes = self.by_name.get(topic)
-        if classes is None:
+    def get(self, topic: str) -> TopicEnvelope:
+        found = self._by_topic.get(topic)
+        if found is None:
             raise UnexpectedEventError("not an ss3 event topic", topic=topic)
-        cls = classes.get(full_name)
-        if cls is None:
-            known = ", ".join(sorted(classes))
-            raise UnexpectedEventError(f"{full_name} is not an event of this topic (its events: {known})", topic=topic)
-        return cls
+        return found
 
 
-_JAVA_NAMES: dict[type[Message], str] = {}
-
-
-def java_class_name(cls: type[Message]) -> str:
-    """The Java class protoc generates for `cls`, as Apicurio writes it in ``apicurio.value.msgType``."""
-    name = _JAVA_NAMES.get(cls)
-    if name is None:
-        name = _JAVA_NAMES[cls] = _derive_java_class_name(cls)
-    return name
-
-
-def _derive_java_class_name(cls: type[Message]) -> str:
-    descriptor = cls.DESCRIPTOR
-    options = descriptor.file.GetOptions()
-    package = options.java_package if options.HasField("java_package") else descriptor.file.package
-    nested = []
-    current: Any = descriptor  # protobuf stubs type the upb and pure-Python descriptors apart
-    while current is not None:
-        nested.append(current.name)
-        current = current.containing_type
-    inner = "$".join(reversed(nested))
-    if not options.java_multiple_files:
-        outer = options.java_outer_classname or _default_outer_class(descriptor.file.name)
-        inner = f"{outer}${inner}"
-    return f"{package}.{inner}" if package else inner
-
-
-def _default_outer_class(file_name: str) -> str:
-    stem = file_name.rsplit("/", 1)[-1].removesuffix(".proto")
-    return "".join(part[:1].upper() + part[1:] for part in stem.replace("-", "_").split("_"))
+def _check_schema(topic: str, schema: Schema, envelope: TopicEnvelope) -> None:
+    """The record's schema must have the topic's envelope as its first message (message index [0])."""
+    first = schema.full_name(schema.messages[0]) if schema.messages else "no message"
+    if first != envelope.name:
+        raise UnexpectedEventError(
+            f"schema {schema.content_id} starts with {first}, not with the topic envelope {envelope.name}: "
+            "it is not a schema `ss3-schema register` made for this topic",
+            topic=topic,
+            schema_id=schema.content_id,
+        )
 
 
 class Serializer:
-    """Turns an ss3 event into record bytes (and headers) for its topic.
+    """Turns an ss3 event (or its topic envelope) into the record value for its topic.
 
     ``Serializer(registry)(event, ctx)`` has confluent-kafka's serializer shape;
-    ``serialize(topic, event)`` returns a :class:`Record` for any client.
+    ``serialize(topic, event)`` returns the value bytes for any client.
     """
 
     def __init__(
         self,
         registry: Registry | None = None,
         *,
-        framing: Framing | Mapping[str, Framing] = Framing.PAYLOAD,
         group: str = DEFAULT_GROUP,
-        topics: Mapping[str, Sequence[type[Message]]] | None = None,
+        topics: Mapping[str, type[Message]] | None = None,
     ) -> None:
         self.registry = Registry.from_env() if registry is None else registry
         self.group = group
-        self._topics = _TopicSettings(framing, topics)
-        self._prepared: dict[str, dict[type[Message], tuple[bytes, tuple[tuple[str, bytes], ...]]]] = {}
+        self._topics = _Topics(topics)
+        # topic -> (record header, {event class: oneof member key; the envelope class: b""})
+        self._prepared: dict[str, tuple[bytes, dict[type[Message], bytes]]] = {}
         self._lock = threading.Lock()
 
-    def serialize(self, topic: str, event: Message) -> Record:
-        """The record value and headers of `event` on `topic`."""
-        try:
-            prefix, headers = self._prepared[topic][event.__class__]
-        except KeyError:
-            prefix, headers = self._remember(topic, event)
-        return Record(prefix + event.SerializeToString(), list(headers) if headers else [])
+    def serialize(self, topic: str, event: Message) -> bytes:
+        """The record value of `event` (an event of the topic, or its envelope) on `topic`."""
+        header, keys = self._prepared.get(topic) or self._prepare(topic)
+        key = keys.get(event.__class__)
+        if key is None:
+            key = self._member_key(topic, event)
+        body = event.SerializeToString()
+        if not key:
+            return header + body
+        # The event's metadata (field 1, written first) becomes the envelope's field 1;
+        # the rest of the event is the oneof member. Same bytes as building the envelope.
+        split = wire.leading_field_end(body, METADATA_FIELD)
+        rest = body[split:]
+        return b"".join((header, body[:split], key, wire.encode_varint(len(rest)), rest))
 
     def __call__(self, event: Message | None, ctx: SerializationContextLike) -> bytes | None:
         if event is None:
             return None
-        try:
-            prefix, headers = self._prepared[ctx.topic][event.__class__]
-        except KeyError:
-            if getattr(ctx, "field", None) == "key":
-                raise ConfigError("the ss3 serializer writes record values, not keys", topic=ctx.topic) from None
-            prefix, headers = self._remember(ctx.topic, event)
-        if headers:
-            _add_headers(ctx, headers, ctx.topic)
-        return prefix + event.SerializeToString()
+        if getattr(ctx, "field", None) == "key":
+            raise ConfigError("the ss3 serializer writes record values, not keys", topic=ctx.topic)
+        return self.serialize(ctx.topic, event)
 
-    def _remember(self, topic: str, event: Message) -> tuple[bytes, tuple[tuple[str, bytes], ...]]:
-        """Resolve and cache what precedes (and accompanies) every record of this type on this topic."""
-        prepared = self._prepare(topic, type(event))
-        with self._lock:
-            self._prepared.setdefault(topic, {})[type(event)] = prepared
-        return prepared
+    def _member_key(self, topic: str, event: object) -> bytes:
+        envelope = self._topics.get(topic)
+        if not isinstance(event, Message):
+            raise UnexpectedEventError(f"{type(event).__name__} is not a protobuf message", topic=topic)
+        name = event.DESCRIPTOR.full_name
+        known = ", ".join(sorted(cls.DESCRIPTOR.name for cls in envelope.number_of))
+        raise UnexpectedEventError(
+            f"{name} is not an event of this topic (its events: {known}; its envelope: {envelope.name})", topic=topic
+        )
 
-    def _prepare(self, topic: str, cls: type[Message]) -> tuple[bytes, tuple[tuple[str, bytes], ...]]:
-        if not issubclass(cls, Message):
-            raise UnexpectedEventError(f"{cls.__name__} is not a protobuf message", topic=topic)
-        framing = self._topics.framing(topic)
-        full_name = cls.DESCRIPTOR.full_name
-        self._topics.event_class(topic, full_name)
+    def _prepare(self, topic: str) -> tuple[bytes, dict[type[Message], bytes]]:
+        envelope = self._topics.get(topic)
         artifact = f"{topic}-value"
         try:
             content_id = self.registry.latest_content_id(self.group, artifact)
             schema = self.registry.schema(content_id)
         except Ss3KafkaError as error:
             raise error.located(topic=topic, partition=None, offset=None) from None
-        simple = cls.DESCRIPTOR.name
-        if schema.full_name(simple) != full_name or simple not in schema.messages:
+        try:
+            _check_schema(topic, schema, envelope)
+        except UnexpectedEventError as error:
             raise UnexpectedEventError(
-                f"the latest version of {artifact!r} in group {self.group!r} does not declare {full_name}: "
-                "its latest version must be the one `ss3-schema register` made from the schemas of this event",
+                f"the latest version of {artifact!r} in group {self.group!r}: {error.reason}",
                 topic=topic,
                 schema_id=content_id,
-            )
-        if framing is Framing.CONFLUENT:
-            return wire.confluent_prefix(content_id, schema.messages.index(simple)), ()
-        if framing is Framing.HEADERS:
-            headers = (
-                (wire.CONTENT_ID_HEADER, wire.encode_header_id(content_id)),
-                (wire.MESSAGE_TYPE_HEADER, java_class_name(cls).encode("utf-8")),
-                (wire.PROTOBUF_TYPE_HEADER, simple.encode("utf-8")),
-            )
-            return wire.encode_ref(simple), headers
-        return wire.payload_prefix(content_id, simple), ()
-
-
-def _add_headers(ctx: SerializationContextLike, headers: Iterable[tuple[str, bytes]], topic: str) -> None:
-    target = ctx.headers
-    if isinstance(target, list):
-        target.extend(headers)
-    elif isinstance(target, dict):
-        target.update(headers)
-    else:
-        raise ConfigError(
-            "headers framing needs a mutable headers list: produce(..., headers=[]) "
-            "or use Serializer.serialize(topic, event)",
-            topic=topic,
-        )
+            ) from None
+        keys = {cls: wire.field_key(number) for cls, number in envelope.number_of.items()}
+        keys[envelope.envelope] = b""
+        prepared = (wire.confluent_prefix(content_id), keys)
+        with self._lock:
+            self._prepared[topic] = prepared
+        return prepared
 
 
 class Deserializer:
-    """Turns record bytes (and headers) of an ss3 topic into the generated event class.
+    """Turns the record value of an ss3 topic into the generated event class (or the envelope).
 
     ``Deserializer(registry)(value, ctx)`` has confluent-kafka's deserializer shape;
-    ``deserialize(topic, value, headers, partition=..., offset=...)`` serves any client,
-    and ``deserialize_message(msg)`` takes a confluent-kafka ``Message`` (so errors name
-    its partition and offset).
+    ``deserialize(topic, value, partition=..., offset=...)`` serves any client, and
+    ``deserialize_message(msg)`` takes a confluent-kafka ``Message`` (so errors name its
+    partition and offset). With ``envelope=True`` it returns the topic envelope itself.
     """
 
     def __init__(
         self,
         registry: Registry | None = None,
         *,
-        framing: Framing | Mapping[str, Framing] = Framing.PAYLOAD,
-        topics: Mapping[str, Sequence[type[Message]]] | None = None,
+        envelope: bool = False,
+        topics: Mapping[str, type[Message]] | None = None,
     ) -> None:
         self.registry = Registry.from_env() if registry is None else registry
-        self._topics = _TopicSettings(framing, topics)
-        # The fast paths: topic -> record prefix (magic, id, Ref) -> class, and topic ->
-        # (id header, type header, Java type header, Ref) -> class.
-        self._payload_prefixes: dict[str, dict[bytes, type[Message]]] = {}
-        self._headers_prefixes: dict[str, dict[tuple[bytes | None, ...], type[Message]]] = {}
-        # (topic, schema id, type name or index path) -> class
-        self._resolved: dict[tuple[str, int, object], type[Message]] = {}
+        self.envelope = envelope
+        self._topics = _Topics(topics)
+        # topic -> record headers (magic, id, indexes) already checked against the registry
+        self._checked: dict[str, set[bytes]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, value: bytes | None, ctx: SerializationContextLike) -> Message | None:
-        return self.deserialize(ctx.topic, value, ctx.headers)
+        return self.deserialize(ctx.topic, value)
 
     def deserialize_message(self, message: Any) -> Message | None:
-        """Decode a confluent-kafka ``Message`` (anything with topic(), partition(), offset(), headers(), value())."""
+        """Decode a confluent-kafka ``Message`` (anything with topic(), partition(), offset(), value())."""
         return self.deserialize(
-            message.topic(),
-            message.value(),
-            message.headers(),
-            partition=message.partition(),
-            offset=message.offset(),
+            message.topic(), message.value(), partition=message.partition(), offset=message.offset()
         )
 
     def deserialize(
         self,
         topic: str,
         value: bytes | None,
-        headers: HeadersIn = None,
         *,
         partition: int | None = None,
         offset: int | None = None,
@@ -266,168 +211,66 @@ class Deserializer:
         """The event in `value`; None for a tombstone (no value). Raises an Ss3KafkaError subclass."""
         if value is None:
             return None
-        # Fast paths: a record framed exactly like one checked before. Only prefixes (and
-        # type headers) that passed every check are remembered, so a short record, an
-        # unknown prefix or a long ``Ref`` simply takes the full path.
-        payload = self._payload_prefixes.get(topic)
-        if payload is not None and len(value) > 5:
-            start = 6 + value[5]
-            cls = payload.get(value[:start])
-        else:
-            cls, start = self._seen_with_headers(topic, value, headers)
-        if cls is not None:
-            try:
-                return cls.FromString(value[start:])
-            except DecodeError:
-                pass  # the full path reports it with its location
         try:
-            return self._decode(topic, bytes(value), headers)
+            envelope = self._topics.get(topic)
+            body = self._checked_header(topic, envelope, value)
+            if self.envelope:
+                return _parse(envelope.envelope, value, body)
+            return self._unwrap(envelope, value, body)
         except Ss3KafkaError as error:
             raise error.located(topic=topic, partition=partition, offset=offset) from None
 
-    def _seen_with_headers(self, topic: str, value: bytes, headers: HeadersIn) -> tuple[type[Message] | None, int]:
-        """The class and message offset of a headers-mode record framed like one checked before."""
-        framed = self._headers_prefixes.get(topic)
-        if framed is not None and headers is not None and value:
-            end = 1 + value[0]
-            return framed.get((*_apicurio_headers(headers), value[:end])), end
-        return None, 0
-
-    def _decode(self, topic: str, value: bytes, headers: HeadersIn) -> Message:
-        framing = self._topics.framing(topic)
-        if framing is Framing.PAYLOAD:
-            schema_id, name, body = wire.read_payload_frame(value)
-            cls = self._class_for_name(topic, schema_id, name)
-            self._remember_prefix(topic, value[:body], cls)
-        elif framing is Framing.HEADERS:
-            schema_id, name, body = self._read_headers_frame(value, headers)
-            cls = self._class_for_name(topic, schema_id, name)
-            _check_header_types(headers, cls, name, schema_id)
-            self._remember_headers(topic, (*_apicurio_headers(headers), value[:body]), cls)
-        else:
-            schema_id, indexes, body = wire.read_confluent_frame(value)
-            cls = self._class_for_indexes(topic, schema_id, indexes)
-        try:
-            return cls.FromString(value[body:])
-        except DecodeError:
-            raise FramingError(
-                f"the message bytes are not a valid {cls.DESCRIPTOR.full_name}", schema_id=schema_id
-            ) from None
-
-    def _read_headers_frame(self, value: bytes, headers: HeadersIn) -> tuple[int, str, int]:
-        raw = _last_header(headers, wire.CONTENT_ID_HEADER)
-        if raw is None:
-            hint = (
-                " (it carries a globalId; ss3 producers use contentId)"
-                if _last_header(headers, wire.GLOBAL_ID_HEADER)
-                else ""
+    def _checked_header(self, topic: str, envelope: TopicEnvelope, value: bytes) -> int:
+        """Where the envelope starts, once the record's header was checked (once per schema id)."""
+        checked = self._checked.get(topic)
+        if checked is not None:
+            # The long form [0] (Java's and ours) first, then Confluent's short one.
+            if value[: wire.HEADER_SIZE] in checked:
+                return wire.HEADER_SIZE
+            if value[: wire.HEADER_SIZE - 1] in checked:
+                return wire.HEADER_SIZE - 1
+        schema_id, indexes, body = wire.read_confluent_frame(bytes(value))
+        if indexes != (0,):
+            raise UnexpectedEventError(
+                f"message index {list(indexes)} is not the topic envelope {envelope.name} (index [0])",
+                schema_id=schema_id,
             )
-            raise FramingError(f"header {wire.CONTENT_ID_HEADER} is missing{hint}")
-        schema_id = wire.decode_header_id(raw)
         try:
-            name, body = wire.decode_ref(value, 0)
+            _check_schema(topic, self.registry.schema(schema_id), envelope)
+        except Ss3KafkaError as error:
+            raise error.located(topic=None, partition=None, offset=None, schema_id=schema_id) from None
+        with self._lock:
+            self._checked.setdefault(topic, set()).add(bytes(value[:body]))
+        return body
+
+    def _unwrap(self, envelope: TopicEnvelope, value: bytes, body: int) -> Message:
+        schema_id = int.from_bytes(value[1 : 1 + wire.ID_SIZE], "big")
+        try:
+            metadata, member = wire.envelope_fields(value, body)
         except FramingError as error:
             raise error.located(topic=None, partition=None, offset=None, schema_id=schema_id) from None
-        return schema_id, name, body
-
-    def _class_for_name(self, topic: str, schema_id: int, name: str) -> type[Message]:
-        key = (topic, schema_id, name)
-        cls = self._resolved.get(key)
+        if member is None:
+            raise FramingError(f"the {envelope.name} in the record holds no event", schema_id=schema_id)
+        number, start, stop = member
+        cls = envelope.event_of.get(number)
         if cls is None:
-            schema = self._schema(schema_id)
-            if name not in schema.messages:
-                raise UnexpectedEventError(f"schema {schema_id} declares no message {name!r}", schema_id=schema_id)
-            cls = self._event_class(topic, schema, schema.full_name(name))
-            with self._lock:
-                self._resolved[key] = cls
-        return cls
-
-    def _class_for_indexes(self, topic: str, schema_id: int, indexes: tuple[int, ...]) -> type[Message]:
-        key = (topic, schema_id, indexes)
-        cls = self._resolved.get(key)
-        if cls is None:
-            schema = self._schema(schema_id)
-            if len(indexes) != 1 or not 0 <= indexes[0] < len(schema.messages):
-                raise UnexpectedEventError(
-                    f"message index {list(indexes)} names no top-level message of schema {schema_id}",
-                    schema_id=schema_id,
-                )
-            cls = self._event_class(topic, schema, schema.full_name(schema.messages[indexes[0]]))
-            with self._lock:
-                self._resolved[key] = cls
-        return cls
-
-    def _schema(self, schema_id: int) -> Schema:
-        try:
-            return self.registry.schema(schema_id)
-        except Ss3KafkaError as error:
-            raise error.located(topic=None, partition=None, offset=None, schema_id=schema_id) from None
-
-    def _event_class(self, topic: str, schema: Schema, full_name: str) -> type[Message]:
-        try:
-            return self._topics.event_class(topic, full_name)
-        except Ss3KafkaError as error:
-            raise error.located(topic=topic, partition=None, offset=None, schema_id=schema.content_id) from None
-
-    def _remember_prefix(self, topic: str, prefix: bytes, cls: type[Message]) -> None:
-        if len(prefix) > 5 and prefix[5] < 0x80:
-            with self._lock:
-                self._payload_prefixes.setdefault(topic, {})[prefix] = cls
-
-    def _remember_headers(self, topic: str, key: tuple[bytes | None, ...], cls: type[Message]) -> None:
-        ref = key[-1]
-        if isinstance(ref, bytes) and ref[:1] and ref[0] < 0x80:
-            with self._lock:
-                self._headers_prefixes.setdefault(topic, {})[key] = cls
+            raise UnexpectedEventError(
+                f"the record's event is member {number} of {envelope.name}, an event type this version of "
+                "ss3-protos does not know (a newer one: upgrade the wheel, or skip the record)",
+                schema_id=schema_id,
+            )
+        # The envelope's metadata is appended after the event's bytes, so it is what the
+        # returned event carries (protobuf merges repeated occurrences, the last one winning).
+        event_bytes = value[start:stop] if metadata is None else value[start:stop] + value[metadata[0] : metadata[1]]
+        return _parse(cls, event_bytes, 0, schema_id)
 
 
-def _apicurio_headers(headers: HeadersIn) -> tuple[bytes | None, ...]:
-    """The last values of the id and type headers, in one pass."""
-    if headers is None:
-        return (None, None, None)
-    # Lists first: what Kafka clients hand over, and a much cheaper check than the Mapping ABC.
-    if not isinstance(headers, (list, tuple)) and isinstance(headers, Mapping):
-        return tuple(headers.get(name) for name in _TYPE_HEADERS)
-    content_id = protobuf_type = java_type = None
-    for name, value in headers:
-        if name == wire.CONTENT_ID_HEADER:
-            content_id = value
-        elif name == wire.PROTOBUF_TYPE_HEADER:
-            protobuf_type = value
-        elif name == wire.MESSAGE_TYPE_HEADER:
-            java_type = value
-    return content_id, protobuf_type, java_type
-
-
-_TYPE_HEADERS = (wire.CONTENT_ID_HEADER, wire.PROTOBUF_TYPE_HEADER, wire.MESSAGE_TYPE_HEADER)
-
-
-def _last_header(headers: HeadersIn, name: str) -> bytes | None:
-    """The last value of header `name` (Kafka's lastHeader), from a list of pairs or a dict."""
-    if headers is None:
-        return None
-    if isinstance(headers, Mapping):
-        return headers.get(name)
-    found = None
-    for key, value in headers:
-        if key == name:
-            found = value
-    return found
-
-
-def _check_header_types(headers: HeadersIn, cls: type[Message], name: str, schema_id: int) -> None:
-    """The type headers, when present, must agree with the value's ``Ref`` (the Java serde trusts msgType)."""
-    declared = _last_header(headers, wire.PROTOBUF_TYPE_HEADER)
-    if declared is not None and declared != name.encode("utf-8"):
+def _parse(cls: type[Message], value: bytes, start: int, schema_id: int | None = None) -> Message:
+    if schema_id is None and start:
+        schema_id = int.from_bytes(value[1 : 1 + wire.ID_SIZE], "big")
+    try:
+        return cls.FromString(value[start:] if start else value)
+    except DecodeError:
         raise FramingError(
-            f"header {wire.PROTOBUF_TYPE_HEADER} says {declared.decode('utf-8', 'replace')!r} "
-            f"but the value's type reference says {name!r}",
-            schema_id=schema_id,
-        )
-    java = _last_header(headers, wire.MESSAGE_TYPE_HEADER)
-    if java is not None and java != java_class_name(cls).encode("utf-8"):
-        raise FramingError(
-            f"header {wire.MESSAGE_TYPE_HEADER} says {java.decode('utf-8', 'replace')!r} "
-            f"but the value's type reference says {name!r}",
-            schema_id=schema_id,
-        )
+            f"the message bytes are not a valid {cls.DESCRIPTOR.full_name}", schema_id=schema_id
+        ) from None

@@ -1,22 +1,19 @@
-"""The bytes on the wire: Apicurio's Protobuf framing (payload and headers mode) and Confluent's.
+"""The bytes on the wire: Confluent's wire format around the topic envelope.
 
-Checked against Apicurio Registry's Java Kafka serde 3.1.x
-(``ProtobufSerializer``, ``ProtobufKafkaSerializer``, ``Default4ByteIdHandler``,
-``DefaultHeadersHandler``, ``ProtobufSerdeHeaders``, ``MessageIndexesUtil``):
+Every record value of an ss3 topic is::
 
-payload mode (the serde's default)
-    ``0x00`` | contentId as 4 bytes big-endian | ``Ref`` length-delimited | message
-headers mode (``apicurio.registry.headers.enabled=true``)
-    value: ``Ref`` length-delimited | message (no magic byte, no id);
-    headers: ``apicurio.value.contentId`` (8 bytes big-endian),
-    ``apicurio.value.msgType`` (the Java class), ``apicurio.protobuf.type`` (the simple name)
-Confluent framing
-    ``0x00`` | id as 4 bytes big-endian | message-index array | message, where the
-    array is a zig-zag varint count followed by zig-zag varint indexes and ``[0]``
-    may be written as a single ``0x00``
+    0x00 | schema id (4 bytes, big-endian) | 0x02 0x00 | topic envelope (protobuf)
 
-``Ref`` is Apicurio's ``io.apicurio.registry.serde.protobuf.ref.Ref { string name = 1; }``
-carrying the message's simple name (``OrderPlaced``), never its full name.
+The id is Apicurio's contentId of the topic's schema (``<topic>-value``), which is also
+the id of the Confluent-compatible API (``/apis/ccompat/v7/schemas/ids/{id}``). ``0x02 0x00``
+is the message-index array ``[0]`` (zig-zag varint count 1, then index 0): the envelope is
+the first message of the schema. It is written in this long form because that is what
+Apicurio's Java serde 3.1.x writes (``MessageIndexesUtil.writeTo``), so every record of a
+topic starts with the same 7 bytes whichever serde wrote it; Confluent's short form
+(a single ``0x00`` for ``[0]``) is read too.
+
+The envelope carries the event metadata once (field 1) and the event as a member of its
+oneof ``event``; see :mod:`ss3.kafka.serde` for how the event's own metadata relates to it.
 """
 
 from __future__ import annotations
@@ -25,13 +22,10 @@ from ss3.kafka.errors import FramingError
 
 MAGIC_BYTE = 0
 ID_SIZE = 4
-HEADER_ID_SIZE = 8
 MAX_ID = 2**31 - 1  # the Java serde writes the id as a signed 32-bit int
-CONTENT_ID_HEADER = "apicurio.value.contentId"
-GLOBAL_ID_HEADER = "apicurio.value.globalId"
-MESSAGE_TYPE_HEADER = "apicurio.value.msgType"
-PROTOBUF_TYPE_HEADER = "apicurio.protobuf.type"
-_REF_NAME_TAG = 0x0A  # field 1, wire type 2 (length-delimited)
+ENVELOPE_INDEXES = b"\x02\x00"  # [0], as Apicurio's Java serde writes it
+HEADER_SIZE = 1 + ID_SIZE + len(ENVELOPE_INDEXES)
+LENGTH_DELIMITED = 2
 _MAX_VARINT_BYTES = 10
 _MAX_INDEXES = 64
 
@@ -69,72 +63,24 @@ def unzigzag(value: int) -> int:
     return (value >> 1) ^ -(value & 1)
 
 
-def encode_ref(name: str) -> bytes:
-    """Apicurio's ``Ref{name}``, length-delimited as ``writeDelimitedTo`` writes it."""
-    raw = name.encode("utf-8")
-    body = bytes([_REF_NAME_TAG]) + encode_varint(len(raw)) + raw if raw else b""
-    return encode_varint(len(body)) + body
-
-
-def decode_ref(data: bytes, pos: int) -> tuple[str, int]:
-    """The type name of the length-delimited ``Ref`` at `pos`, and the position of the message after it."""
-    length, start = decode_varint(data, pos)
-    end = start + length
-    if end > len(data):
-        raise FramingError("truncated frame: the type reference runs past the end of the record")
-    name = ""
-    cursor = start
-    while cursor < end:
-        tag, cursor = decode_varint(data, cursor)
-        if tag != _REF_NAME_TAG:
-            raise FramingError(f"malformed frame: unexpected field tag {tag} in the type reference")
-        size, cursor = decode_varint(data, cursor)
-        if cursor + size > end:
-            raise FramingError("malformed frame: the type name runs past the type reference")
-        try:
-            name = data[cursor : cursor + size].decode("utf-8")
-        except UnicodeDecodeError:
-            raise FramingError("malformed frame: the type name is not UTF-8") from None
-        cursor += size
-    if not name:
-        raise FramingError("malformed frame: the type reference names no type")
-    return name, end
-
-
 def encode_id(schema_id: int) -> bytes:
     if not 0 <= schema_id <= MAX_ID:
         raise ValueError(f"schema id {schema_id} does not fit the 4-byte frame")
     return schema_id.to_bytes(ID_SIZE, "big")
 
 
-def payload_prefix(schema_id: int, type_name: str) -> bytes:
-    """Everything an Apicurio payload-mode record holds before the message bytes."""
-    return bytes([MAGIC_BYTE]) + encode_id(schema_id) + encode_ref(type_name)
-
-
-def confluent_prefix(schema_id: int, index: int) -> bytes:
-    """Everything a Confluent-framed record of top-level message `index` holds before the message bytes."""
-    indexes = b"\x00" if index == 0 else encode_varint(zigzag(1)) + encode_varint(zigzag(index))
-    return bytes([MAGIC_BYTE]) + encode_id(schema_id) + indexes
+def confluent_prefix(schema_id: int) -> bytes:
+    """The 7 bytes every record of a topic whose schema has this id starts with."""
+    return bytes([MAGIC_BYTE]) + encode_id(schema_id) + ENVELOPE_INDEXES
 
 
 def read_magic_and_id(data: bytes) -> int:
-    """The schema id of a magic-byte frame (payload mode or Confluent)."""
+    """The schema id of a Confluent frame."""
     if data[:1] not in (b"", bytes([MAGIC_BYTE])):
         raise FramingError(f"wrong magic byte 0x{data[0]:02x}, expected 0x00")
     if len(data) < 1 + ID_SIZE:
         raise FramingError(f"truncated frame: {len(data)} bytes, shorter than the {1 + ID_SIZE}-byte prefix")
     return int.from_bytes(data[1 : 1 + ID_SIZE], "big")
-
-
-def read_payload_frame(data: bytes) -> tuple[int, str, int]:
-    """Schema id, type name and the offset of the message bytes of an Apicurio payload-mode record."""
-    schema_id = read_magic_and_id(data)
-    try:
-        name, body = decode_ref(data, 1 + ID_SIZE)
-    except FramingError as error:
-        raise error.located(topic=None, partition=None, offset=None, schema_id=schema_id) from None
-    return schema_id, name, body
 
 
 def read_message_indexes(data: bytes, pos: int) -> tuple[tuple[int, ...], int]:
@@ -162,14 +108,51 @@ def read_confluent_frame(data: bytes) -> tuple[int, tuple[int, ...], int]:
     return schema_id, indexes, body
 
 
-def encode_header_id(schema_id: int) -> bytes:
-    return schema_id.to_bytes(HEADER_ID_SIZE, "big", signed=True)
+def field_key(number: int) -> bytes:
+    """The key of a length-delimited field `number`."""
+    return encode_varint(number << 3 | LENGTH_DELIMITED)
 
 
-def decode_header_id(value: bytes) -> int:
-    if len(value) != HEADER_ID_SIZE:
-        raise FramingError(f"malformed header {CONTENT_ID_HEADER}: {len(value)} bytes, expected {HEADER_ID_SIZE}")
-    schema_id = int.from_bytes(value, "big", signed=True)
-    if schema_id < 0:
-        raise FramingError(f"malformed header {CONTENT_ID_HEADER}: negative id {schema_id}")
-    return schema_id
+def leading_field_end(data: bytes, number: int) -> int:
+    """Where length-delimited field `number` ends when `data` starts with it, else 0."""
+    key = number << 3 | LENGTH_DELIMITED
+    if key > 0x7F or data[:1] != bytes([key]):
+        return 0
+    length, start = decode_varint(data, 1)
+    return start + length
+
+
+def envelope_fields(data: bytes, pos: int) -> tuple[tuple[int, int] | None, tuple[int, int, int] | None]:
+    """The metadata field (start, end, key included) and the last other length-delimited field
+    (number, start, end of its value) of the envelope in ``data[pos:]``; other fields are skipped."""
+    metadata: tuple[int, int] | None = None
+    member: tuple[int, int, int] | None = None
+    end = len(data)
+    while pos < end:
+        field_start = pos
+        key, pos = decode_varint(data, pos)
+        number, wire_type = key >> 3, key & 7
+        if number == 0:
+            raise FramingError("malformed envelope: field number 0")
+        if wire_type == LENGTH_DELIMITED:
+            length, pos = decode_varint(data, pos)
+            stop = pos + length
+            if stop > end:
+                raise FramingError(f"truncated envelope: field {number} runs past the end of the record")
+            if number == 1:
+                metadata = (field_start, stop)
+            else:
+                member = (number, pos, stop)
+            pos = stop
+        else:
+            pos = _skip(data, pos, wire_type, number)
+    return metadata, member
+
+
+def _skip(data: bytes, pos: int, wire_type: int, number: int) -> int:
+    if wire_type == 0:
+        return decode_varint(data, pos)[1]
+    size = {1: 8, 5: 4}.get(wire_type)
+    if size is None or pos + size > len(data):
+        raise FramingError(f"malformed envelope: field {number} has wire type {wire_type}")
+    return pos + size
