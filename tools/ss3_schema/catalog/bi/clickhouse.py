@@ -69,13 +69,20 @@ def event_tables(types: Types, record: TopicRecord) -> list[Table]:
         return [Table(member, f"{base}__{_snake(member.simple_name)}", (*KAFKA_COLUMNS, *columns))]
     envelope = message_columns(types, record.record_type, skip_oneof=record.oneof)
     taken = {c.name for c in envelope}
+    shared = _envelope_fields(types, record)
     tables = []
     for member in record.members:
-        event = message_columns(types, member.event, source_prefix=f"{member.field}_")
+        event = message_columns(types, member.event, source_prefix=f"{member.field}_", skip_fields=shared)
         # An event field named like an envelope field keeps the member's name in front.
         event = [c if c.name not in taken else _renamed(c, f"{member.field}_{c.name}") for c in event]
         tables.append(Table(member, f"{base}__{member.field}", (*KAFKA_COLUMNS, *envelope, *event)))
     return tables
+
+
+def _envelope_fields(types: Types, record: TopicRecord) -> frozenset[tuple[str, str]]:
+    """(name, type) of the envelope's own fields: an event field like one of them travels in the envelope only."""
+    envelope = types.messages[record.record_type]
+    return frozenset((f.name, f.type_name) for f in envelope.field if not f.HasField("oneof_index"))
 
 
 def _renamed(column: Column, name: str) -> Column:
@@ -92,16 +99,20 @@ def render_sql(types: Types, record: TopicRecord, version: str) -> str:
     kafka_table = f"{base}__kafka"
     tables = event_tables(types, record)
     parts = [_header(record, version, tables)]
-    views = [f"{table.name}__mv" for table in tables] + [f"{base}__errors__mv"]
+    views = [f"{table.name}__mv" for table in tables] + [f"{base}__errors__mv", f"{base}__unknown__mv"]
     parts += [f"DROP VIEW IF EXISTS {quote_name(view)};\n" for view in views]
     parts.append(f"DROP TABLE IF EXISTS {quote_name(kafka_table)};\n\n")
     for table in tables:
         parts.append(_typed_table(table))
     parts.append(_errors_table(base))
+    if record.oneof is not None:
+        parts.append(_unknown_table(base))
     parts.append(_kafka_table(types, record, kafka_table))
     for table in tables:
         parts.append(_view(record, table, kafka_table))
     parts.append(_errors_view(base, kafka_table))
+    if record.oneof is not None:
+        parts.append(_unknown_view(record, base, kafka_table))
     return "".join(parts)
 
 
@@ -148,6 +159,24 @@ def _errors_view(base: str, kafka_table: str) -> str:
         "SELECT\n    _partition AS `kafka_partition`,\n    _offset AS `kafka_offset`,\n"
         "    _error AS `error`,\n    _raw_message AS `raw_message`\n"
         f"FROM {quote_name(kafka_table)}\nWHERE length(_error) > 0;\n\n"
+    )
+
+
+def _unknown_table(base: str) -> str:
+    return (
+        "-- Records of an event this DDL does not know yet (a newer schema's): where they are, to re-read them\n"
+        "-- after running the newer release's clickhouse.sql (its views only see records read from then on).\n"
+        f"CREATE TABLE IF NOT EXISTS {quote_name(base + '__unknown')}\n(\n"
+        "    `kafka_partition` UInt64,\n    `kafka_offset` UInt64\n)\n"
+        "ENGINE = MergeTree\nORDER BY (kafka_partition, kafka_offset);\n\n"
+    )
+
+
+def _unknown_view(record: TopicRecord, base: str, kafka_table: str) -> str:
+    return (
+        f"CREATE MATERIALIZED VIEW {quote_name(base + '__unknown__mv')} TO {quote_name(base + '__unknown')} AS\n"
+        "SELECT\n    _partition AS `kafka_partition`,\n    _offset AS `kafka_offset`\n"
+        f"FROM {quote_name(kafka_table)}\nWHERE length(_error) = 0 AND {quote_name(str(record.oneof))} = 'omitted';\n\n"
     )
 
 

@@ -108,9 +108,20 @@ def quote_string(text: str) -> str:
 
 
 def message_columns(
-    types: Types, message: str, *, source_prefix: str = "", name_prefix: str = "", skip_oneof: str | None = None
+    types: Types,
+    message: str,
+    *,
+    source_prefix: str = "",
+    name_prefix: str = "",
+    skip_oneof: str | None = None,
+    skip_fields: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[Column]:
-    """The flat columns of `message`'s fields (fields of the oneof `skip_oneof` left out)."""
+    """The flat columns of `message`'s fields, less the oneof `skip_oneof` and the (name, type) in `skip_fields`."""
+    descriptor = types.messages[message]
+    kept = [f for f in descriptor.field if (f.name, f.type_name) not in skip_fields]
+    if len(kept) != len(descriptor.field):
+        descriptor = descriptor_pb2.DescriptorProto(name=descriptor.name, field=kept, oneof_decl=descriptor.oneof_decl)
+        types = Types({**types.messages, message: descriptor}, types.enums)
     return _flatten(types, message, (source_prefix, name_prefix), (message,), skip_oneof)
 
 

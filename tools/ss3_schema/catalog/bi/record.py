@@ -47,9 +47,11 @@ class TopicRecord:
 
     @property
     def header_bytes(self) -> int:
-        """Bytes before the message in a Confluent-framed record: what `kafka_schema_registry_skip_bytes` skips."""
-        if self.index == 0:
-            return CONFLUENT_FIXED_HEADER + 1  # the array [0] is written as the single byte 0x00
+        """Bytes before the message in a record: what `kafka_schema_registry_skip_bytes` skips.
+
+        The message-index array in the long form Apicurio's Java serde and the wheel write
+        (count 1, then the index: `02 00` for index 0), never Confluent's one-byte `00`.
+        """
         return CONFLUENT_FIXED_HEADER + len(_varint(2)) + len(_varint(2 * self.index))
 
 
