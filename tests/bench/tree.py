@@ -16,6 +16,19 @@ import "ss3/options/v1/options.proto";
 
 option (ss3.options.v1.topic) = "ss3.bench{pkg:03d}.thing{n:04d}-events.v1";
 
+// The record type of the topic.
+message Thing{n:04d}Events {{
+  option (ss3.options.v1.topic_envelope) = true;
+
+  // Metadata of the event.
+  ss3.common.v1.EventMetadata metadata = 1;
+  // The event.
+  oneof event {{
+    // Thing {n} changed.
+    Thing{n:04d}Changed thing{n:04d}_changed = 2;
+  }}
+}}
+
 // Thing {n} changed.
 message Thing{n:04d}Changed {{
   option (ss3.options.v1.event) = true;

@@ -14,6 +14,20 @@ message OrderArchived {
   string order_id = 2;
 }
 """
+ARCHIVED_MEMBER = (
+    "    OrderCancelled order_cancelled = 3;\n",
+    "    OrderCancelled order_cancelled = 3;\n    // Set when the event is OrderArchived.\n"
+    "    OrderArchived order_archived = 4;\n",
+)
+
+
+def with_order_archived(events_file: str) -> str:
+    """order_events.proto with OrderArchived added, as the docs say: the message and its envelope member."""
+    old, new = ARCHIVED_MEMBER
+    assert old in events_file
+    return events_file.replace(old, new) + ORDER_ARCHIVED
+
+
 HARD_TOPIC = "ss3.hard.edge-events.v1"
 HOSTILE_COMMENT = (
     'Shown as text: <script>window.__pwned = "script"</script> <img src=x onerror="window.__pwned=1"> & </table>'
@@ -40,6 +54,21 @@ option java_multiple_files = true;
 option java_outer_classname = "HardEventsProto";
 option java_package = "com.shopstar3.ss3.hard.v1";
 option (ss3.options.v1.topic) = "{HARD_TOPIC}";
+
+// The record type of the topic.
+message HardEvents {{
+  option (ss3.options.v1.topic_envelope) = true;
+
+  // Metadata of the event.
+  ss3.common.v1.EventMetadata metadata = 1;
+  // The event.
+  oneof event {{
+    // A tree changed.
+    TreeChanged tree_changed = 2;
+    // A wide row changed.
+    WideRowChanged wide_row_changed = 3;
+  }}
+}}
 
 // {HOSTILE_COMMENT}
 message TreeChanged {{

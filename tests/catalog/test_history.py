@@ -5,7 +5,7 @@ from __future__ import annotations
 from ss3_schema.catalog.site import load_catalog
 from ss3_schema.workspace import Workspace
 
-from tests.catalog.hard_inputs import ORDER_ARCHIVED
+from tests.catalog.hard_inputs import with_order_archived
 from tests.helpers import SchemaRepo, run_cli
 
 EVENTS_FILE = "proto/ss3/orders/v1/order_events.proto"
@@ -24,7 +24,7 @@ def test_each_event_and_field_carries_the_first_release_that_had_it(schema_repo:
     )
     schema_repo.commit("add channel")
     _release(schema_repo, "v1.1.0")
-    schema_repo.write(EVENTS_FILE, schema_repo.read(EVENTS_FILE) + ORDER_ARCHIVED)
+    schema_repo.write(EVENTS_FILE, with_order_archived(schema_repo.read(EVENTS_FILE)))
     schema_repo.commit("add OrderArchived")
 
     catalog, releases = load_catalog(Workspace(schema_repo.root))
@@ -40,7 +40,7 @@ def test_each_event_and_field_carries_the_first_release_that_had_it(schema_repo:
 
 def test_the_page_shows_added_in_and_unreleased(schema_repo: SchemaRepo) -> None:
     _release(schema_repo, "v1.0.0")
-    schema_repo.write(EVENTS_FILE, schema_repo.read(EVENTS_FILE) + ORDER_ARCHIVED)
+    schema_repo.write(EVENTS_FILE, with_order_archived(schema_repo.read(EVENTS_FILE)))
     schema_repo.commit("add OrderArchived")
     proc = run_cli("catalog", cwd=schema_repo.root)
     assert proc.returncode == 0, proc.stderr
@@ -53,7 +53,7 @@ def test_the_page_shows_added_in_and_unreleased(schema_repo: SchemaRepo) -> None
 
 def test_a_tag_that_is_not_an_ancestor_of_head_is_ignored(schema_repo: SchemaRepo) -> None:
     schema_repo.git("checkout", "-q", "-b", "elsewhere")
-    schema_repo.write(EVENTS_FILE, schema_repo.read(EVENTS_FILE) + ORDER_ARCHIVED)
+    schema_repo.write(EVENTS_FILE, with_order_archived(schema_repo.read(EVENTS_FILE)))
     schema_repo.commit("side branch")
     _release(schema_repo, "v9.0.0")
     schema_repo.git("checkout", "-q", "main")

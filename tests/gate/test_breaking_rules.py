@@ -53,6 +53,18 @@ NOTE_FIELD = (
     "  ss3.common.v1.Money refunded = 4;\n}",
     "  ss3.common.v1.Money refunded = 4;\n  // Note for customer support.\n  string note = 5;\n}",
 )
+ENVELOPE_MEMBER_ARCHIVED = (
+    EVENTS,
+    "    OrderCancelled order_cancelled = 3;\n",
+    "    OrderCancelled order_cancelled = 3;\n    // Set when the event is OrderArchived.\n"
+    "    OrderArchived order_archived = 4;\n",
+)
+ARCHIVED_EVENT = (
+    EVENTS,
+    "// Why an order was cancelled.",
+    "// An order was archived.\nmessage OrderArchived {\n  option (ss3.options.v1.event) = true;\n\n"
+    "  // Event envelope.\n  ss3.common.v1.EventMetadata metadata = 1;\n}\n\n// Why an order was cancelled.",
+)
 ONEOF_BASE = (
     ORDER,
     "  OrderStatus status = 6;\n}",
@@ -83,7 +95,8 @@ ADDITIVE = {
                 "// Why an order was cancelled.",
                 "// An order was archived.\nmessage OrderArchived {\n  option (ss3.options.v1.event) = true;\n\n"
                 "  // Event envelope.\n  ss3.common.v1.EventMetadata metadata = 1;\n}\n\n// Why an order was cancelled.",
-            )
+            ),
+            ENVELOPE_MEMBER_ARCHIVED,
         ],
         command="check",
     ),
@@ -262,6 +275,68 @@ BREAKING = {
             )
         ],
         expect=("SS3_EVENT_ENVELOPE", EVENTS, "message OrderArchived {"),
+        command="check",
+    ),
+    "SS3_ENVELOPE_MEMBERS_missing": Case(
+        [ARCHIVED_EVENT],
+        expect=("SS3_ENVELOPE_MEMBERS", EVENTS, "message OrderEvents {"),
+        command="check",
+    ),
+    "SS3_ENVELOPE_MEMBERS_twice": Case(
+        [
+            (
+                EVENTS,
+                "    OrderCancelled order_cancelled = 3;\n",
+                "    OrderCancelled order_cancelled = 3;\n    // Again.\n    OrderPlaced order_placed_again = 4;\n",
+            )
+        ],
+        expect=("SS3_ENVELOPE_MEMBERS", EVENTS, "OrderPlaced order_placed_again = 4;"),
+        command="check",
+    ),
+    "SS3_ENVELOPE_MEMBERS_not_an_event": Case(
+        [
+            (
+                EVENTS,
+                "    OrderCancelled order_cancelled = 3;\n",
+                "    OrderCancelled order_cancelled = 3;\n    // An order.\n    ss3.orders.v1.Order order = 4;\n",
+            )
+        ],
+        expect=("SS3_ENVELOPE_MEMBERS", EVENTS, "ss3.orders.v1.Order order = 4;"),
+        command="check",
+    ),
+    "SS3_ENVELOPE_MEMBERS_KEPT_removed": Case(
+        [(EVENTS, "    // Set when the event is OrderCancelled.\n    OrderCancelled order_cancelled = 3;\n", "")],
+        expect=("SS3_ENVELOPE_MEMBERS_KEPT", EVENTS, "message OrderEvents {"),
+        command="check",
+    ),
+    "SS3_ENVELOPE_MEMBERS_KEPT_renumbered": Case(
+        [(EVENTS, "OrderCancelled order_cancelled = 3;", "OrderCancelled order_cancelled = 4;")],
+        expect=("SS3_ENVELOPE_MEMBERS_KEPT", EVENTS, "message OrderEvents {"),
+        command="check",
+    ),
+    "SS3_ENVELOPE_MEMBERS_KEPT_retyped": Case(
+        [
+            ARCHIVED_EVENT,
+            (EVENTS, "    OrderCancelled order_cancelled = 3;", "    OrderArchived order_cancelled = 3;"),
+        ],
+        expect=("SS3_ENVELOPE_MEMBERS_KEPT", EVENTS, "OrderArchived order_cancelled = 3;"),
+        command="check",
+    ),
+    "SS3_ENVELOPE_FIRST": Case(
+        [
+            (
+                EVENTS,
+                "// A record of topic ss3.orders.order-events.v1",
+                "// A helper.\nmessage Helper {\n  // Id.\n  string id = 1;\n}\n\n"
+                "// A record of topic ss3.orders.order-events.v1",
+            )
+        ],
+        expect=("SS3_ENVELOPE_FIRST", EVENTS, "message OrderEvents {"),
+        command="check",
+    ),
+    "SS3_ENVELOPE_FIRST_missing": Case(
+        [(EVENTS, "  option (ss3.options.v1.topic_envelope) = true;\n", "")],
+        expect=("SS3_ENVELOPE_FIRST", EVENTS, "message OrderEvents {"),
         command="check",
     ),
 }

@@ -10,7 +10,7 @@ from ss3_schema.registry.asyncapi import ASYNCAPI_ARTIFACT_ID
 from ss3_schema.release.pipeline import RegistryTarget, register_event_schemas
 from ss3_schema.workspace import Workspace
 
-from tests.catalog.hard_inputs import ORDER_ARCHIVED
+from tests.catalog.hard_inputs import with_order_archived
 from tests.helpers import SchemaRepo
 from tests.integration.registry_fixture import RegistryReader, env_for
 
@@ -42,7 +42,7 @@ def test_the_register_step_adds_the_asyncapi_document_once_and_versions_changes(
     assert reader.versions(registry_group, ASYNCAPI_ARTIFACT_ID) == ["1"]
 
     events = "proto/ss3/orders/v1/order_events.proto"
-    schema_repo.write(events, schema_repo.read(events) + ORDER_ARCHIVED)
+    schema_repo.write(events, with_order_archived(schema_repo.read(events)))
     changed = register_event_schemas(ws, target)
     assert changed.outcome == "registered", changed.detail
     assert reader.versions(registry_group, ASYNCAPI_ARTIFACT_ID) == ["1", "2"]

@@ -36,33 +36,39 @@ def registered(registry: Any) -> Any:
     return registry
 
 
-def java_producer(broker: RunningKafka, registry: Any, *, headers: bool = False) -> dict[str, str]:
-    """A service's producer: registry URL and credentials, never registers, resolves `latest`."""
-    config = {
+# Confluent's wire format, as docs/kafka-clients.md sets it for every topic.
+WIRE_FORMAT = {
+    "apicurio.registry.serde.send-indexes": "true",
+    "apicurio.registry.serde.send-type-ref": "false",
+    "apicurio.registry.serde.read-indexes": "true",
+    "apicurio.registry.serde.read-type-ref": "false",
+}
+RETURN_CLASS = "apicurio.registry.deserializer.value.return-class"
+
+
+def java_producer(broker: RunningKafka, registry: Any) -> dict[str, str]:
+    """A service's producer: registry URL and credentials, never registers, resolves `latest`, Confluent framing."""
+    return {
         "bootstrap.servers": broker.bootstrap,
         "key.serializer": "org.apache.kafka.common.serialization.StringSerializer",
         "value.serializer": SERIALIZER,
         **_registry_settings(registry),
+        **WIRE_FORMAT,
         "apicurio.registry.auto-register": "false",
         "apicurio.registry.find-latest": "true",
     }
-    if headers:
-        config["apicurio.registry.headers.enabled"] = "true"
-    return config
 
 
-def java_consumer(broker: RunningKafka, registry: Any, *, headers: bool = False) -> dict[str, str]:
-    """A service's consumer: the deserializer's defaults plus derive.class (generated classes)."""
-    config = {
+def java_consumer(broker: RunningKafka, registry: Any, envelope_class: str) -> dict[str, str]:
+    """A service's consumer of one topic: Confluent framing, the topic envelope's generated class."""
+    return {
         "bootstrap.servers": broker.bootstrap,
         "key.deserializer": "org.apache.kafka.common.serialization.StringDeserializer",
         "value.deserializer": DESERIALIZER,
         **_registry_settings(registry),
-        "apicurio.protobuf.derive.class": "true",
+        **WIRE_FORMAT,
+        RETURN_CLASS: envelope_class,
     }
-    if headers:
-        config["apicurio.registry.headers.enabled"] = "true"
-    return config
 
 
 def _registry_settings(registry: Any) -> dict[str, str]:

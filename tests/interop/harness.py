@@ -8,7 +8,8 @@ Builds are cached in ``.cache/interop-java/<digest>`` and
 .proto file, so only a change to one of them rebuilds.
 
 Each run is one JVM: ``produce`` / ``consume`` use the serde exactly as a
-service configures it (the properties are passed through untouched);
+service configures it (the properties are passed through untouched), wrapping
+each event into its topic envelope and unwrapping what is read;
 ``produce-raw`` / ``consume-raw`` move bytes and headers unchanged.
 """
 
@@ -74,9 +75,10 @@ class JavaHarness:
     build: Path
     build_seconds: float  # 0 when the cache was warm
 
-    def produce(self, config: Mapping[str, str], rows: Iterable[tuple[str, str, bytes]]) -> list[Produced]:
-        """Send (topic, Java class, protobuf bytes) through the serde; where each record landed."""
-        lines = self._run("produce", config, ([topic, cls, _b64(data)] for topic, cls, data in rows))
+    def produce(self, config: Mapping[str, str], rows: Iterable[tuple[str, str, bytes, str]]) -> list[Produced]:
+        """Send (topic, event class, event bytes, envelope class) through the serde, wrapped; where each landed."""
+        encoded = ([topic, cls, _b64(data), envelope] for topic, cls, data, envelope in rows)
+        lines = self._run("produce", config, encoded)
         return [Produced(t, int(p), int(o)) for t, p, o in lines]
 
     def produce_raw(self, config: Mapping[str, str], rows: Iterable[tuple[str, bytes, Headers]]) -> list[Produced]:

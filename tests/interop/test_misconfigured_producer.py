@@ -25,9 +25,9 @@ from ss3.orders.v1 import order_events_pb2
 from devservices.kafka import RunningKafka
 from tests.helpers import REPO_ROOT, run_cli
 from tests.integration.registry_fixture import env_for
-from tests.interop.conftest import java_consumer, java_producer
+from tests.interop.conftest import java_producer
 from tests.interop.harness import HarnessFailed, JavaHarness
-from tests.interop.test_java_serde import EVENTS, generated_class, java_rows
+from tests.interop.test_java_serde import EVENTS, generated_class, java_consume, java_rows
 
 pytestmark = pytest.mark.integration
 
@@ -70,5 +70,5 @@ def test_register_names_foreign_latest_versions_and_restore_makes_events_flow_ag
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert "(unchanged: 12)" in rerun.stdout
     produced = java_harness.produce(java_producer(kafka_broker, registered), java_rows())
-    consumed = java_harness.consume(java_consumer(kafka_broker, registered), produced)
+    consumed = java_consume(java_harness, kafka_broker, registered, produced)
     assert [consumed[record].java_class for record in produced] == [generated_class(event) for _, event in EVENTS]

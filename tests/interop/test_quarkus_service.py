@@ -3,8 +3,8 @@
 tests/interop/quarkus is built as the page says (quarkus-bom 3.33.2, SmallRye Kafka,
 the serde 3.1.7, protobuf-java overridden); the page's properties block is copied
 into the service's ./config at run time, so the documented text is what runs. The
-service sends OrderPlaced and OrderCancelled to their topic and must read both back
-as the generated classes.
+service sends OrderPlaced and OrderCancelled to their topic, wrapped into the topic
+envelope OrderEvents, and must read both back as the generated classes with their metadata.
 """
 
 from __future__ import annotations
@@ -70,5 +70,8 @@ def test_documented_configuration_sends_and_reads_generated_classes(
     )
 
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
-    received = [line.split()[1] for line in proc.stdout.splitlines() if line.startswith("RECEIVED ")]
-    assert received == ["com.shopstar3.ss3.orders.v1.OrderPlaced", "com.shopstar3.ss3.orders.v1.OrderCancelled"]
+    received = [line.split()[1:] for line in proc.stdout.splitlines() if line.startswith("RECEIVED ")]
+    assert received == [
+        ["com.shopstar3.ss3.orders.v1.OrderPlaced", "quarkus-1"],
+        ["com.shopstar3.ss3.orders.v1.OrderCancelled", "quarkus-2"],
+    ]

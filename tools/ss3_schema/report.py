@@ -27,6 +27,11 @@ _ADVICE = {
     "SS3_EVENT_TOPIC_UNCHANGED": "a published event keeps its topic; declare a new event file for a new topic",
     "SS3_EVENT_STAYS_EVENT": "a published event stays an event; deprecate it instead",
     "SS3_EVENT_ENVELOPE": "make the first field `ss3.common.v1.EventMetadata metadata = 1`",
+    "SS3_ENVELOPE_FIRST": "start the file with its topic envelope: `ss3.common.v1.EventMetadata metadata = 1` and "
+    "a oneof `event` with every event (see docs/kafka-clients.md)",
+    "SS3_ENVELOPE_MEMBERS": "list every event of the file once in the envelope's oneof `event`, with the next free "
+    "number",
+    "SS3_ENVELOPE_MEMBERS_KEPT": "keep every member with its number and type; consumers decode old records by them",
     "SS3_EVENT_TOPIC_DECLARED": 'set `option (ss3.options.v1.topic) = "...";` in the event file',
     "SS3_EVENT_TOPIC_VALID": "use lower-case letters, digits, '.', '_' and '-' only (Kafka topic rules)",
     "SS3_EVENT_TOPIC_UNIQUE": "each topic belongs to exactly one event file",

@@ -1,5 +1,7 @@
 package com.shopstar3.interop;
 
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Descriptors.OneofDescriptor;
 import com.google.protobuf.Message;
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -35,15 +37,19 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * (de)serializers of the raw commands.
  *
  * <pre>
- * produce     CONFIG RECORDS   RECORDS: topic, Java class, base64 protobuf payload
+ * produce     CONFIG RECORDS   RECORDS: topic, event class, base64 event, topic envelope class
  * produce-raw CONFIG RECORDS   RECORDS: topic, base64 value, headers (name=base64,...)
  * consume     CONFIG READS     READS: topic, partition, first offset, count
  * consume-raw CONFIG READS
  * </pre>
  *
- * <p>Produce commands print "topic partition offset" per record; consume commands print
- * "topic partition offset class base64(payload) headers" (consume) or "topic partition offset
- * base64(value) headers" (consume-raw). A failure prints the exception and exits 1.
+ * <p>{@code produce} wraps each event into its topic envelope as a service does (the event's
+ * metadata into the envelope's, the rest into the oneof member) and sends the envelope;
+ * {@code consume} unwraps what the deserializer returns the same way. Produce commands print
+ * "topic partition offset" per record; consume commands print "topic partition offset class
+ * base64(payload) headers" (consume: the event's class and bytes, or "-" when the envelope
+ * holds no event this build knows) or "topic partition offset base64(value) headers"
+ * (consume-raw). A failure prints the exception and exits 1.
  */
 public final class Harness {
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
@@ -100,7 +106,7 @@ public final class Harness {
     try (KafkaProducer<String, Message> producer = new KafkaProducer<>(config)) {
       for (String[] row : rows) {
         Message event = parse(row[1], UNB64.decode(row[2]));
-        RecordMetadata sent = producer.send(new ProducerRecord<>(row[0], event)).get();
+        RecordMetadata sent = producer.send(new ProducerRecord<>(row[0], wrap(row[3], event))).get();
         out.println(String.join("\t", sent.topic(), "" + sent.partition(), "" + sent.offset()));
       }
     }
@@ -110,6 +116,44 @@ public final class Harness {
   private static Message parse(String className, byte[] payload) throws Exception {
     Class<?> type = Class.forName(className);
     return (Message) type.getMethod("parseFrom", byte[].class).invoke(null, (Object) payload);
+  }
+
+  /**
+   * The topic envelope holding `event`: what {@code OrderEvents.newBuilder().setMetadata(e.getMetadata())
+   * .setOrderPlaced(e.toBuilder().clearMetadata())} does, for any topic.
+   */
+  private static Message wrap(String envelopeClass, Message event) throws Exception {
+    Message.Builder envelope = (Message.Builder) Class.forName(envelopeClass).getMethod("newBuilder").invoke(null);
+    FieldDescriptor metadata = event.getDescriptorForType().findFieldByNumber(1);
+    FieldDescriptor member = null;
+    for (FieldDescriptor field : envelope.getDescriptorForType().getOneofs().get(0).getFields()) {
+      if (field.getMessageType().equals(event.getDescriptorForType())) {
+        member = field;
+      }
+    }
+    if (member == null) {
+      throw new IllegalArgumentException(event.getDescriptorForType().getFullName() + " is not in " + envelopeClass);
+    }
+    envelope.setField(envelope.getDescriptorForType().findFieldByNumber(1), event.getField(metadata));
+    envelope.setField(member, event.toBuilder().clearField(metadata).build());
+    return envelope.build();
+  }
+
+  /**
+   * The event in `envelope`, its metadata put back: {@code e.getOrderPlaced().toBuilder()
+   * .setMetadata(e.getMetadata())}, for any topic; null when the envelope holds no known event.
+   */
+  private static Message unwrap(Message envelope) {
+    OneofDescriptor event = envelope.getDescriptorForType().getOneofs().get(0);
+    FieldDescriptor member = envelope.getOneofFieldDescriptor(event);
+    if (member == null) {
+      return null;
+    }
+    Message inner = (Message) envelope.getField(member);
+    FieldDescriptor metadata = inner.getDescriptorForType().findFieldByNumber(1);
+    return inner.toBuilder()
+        .setField(metadata, envelope.getField(envelope.getDescriptorForType().findFieldByNumber(1)))
+        .build();
   }
 
   private static void produceRaw(Properties config, List<String[]> rows, PrintStream out) throws Exception {
@@ -180,9 +224,9 @@ public final class Harness {
     if (raw) {
       fields.add(B64.encodeToString((byte[]) record.value()));
     } else {
-      Message value = (Message) record.value();
-      fields.add(value.getClass().getName());
-      fields.add(B64.encodeToString(value.toByteArray()));
+      Message value = unwrap((Message) record.value());
+      fields.add(value == null ? "-" : value.getClass().getName());
+      fields.add(value == null ? "" : B64.encodeToString(value.toByteArray()));
     }
     List<String> headers = new ArrayList<>();
     for (Header header : record.headers()) {

@@ -1,8 +1,8 @@
 package com.shopstar3.interop.quarkus;
 
-import com.google.protobuf.Message;
 import com.shopstar3.ss3.common.v1.EventMetadata;
 import com.shopstar3.ss3.orders.v1.OrderCancelled;
+import com.shopstar3.ss3.orders.v1.OrderEvents;
 import com.shopstar3.ss3.orders.v1.OrderPlaced;
 import io.quarkus.runtime.Quarkus;
 import io.smallrye.common.annotation.Identifier;
@@ -19,9 +19,10 @@ import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
- * Once its consumer has a position at the end of the topic, sends two events of one topic,
- * prints the class of each record it reads back, then exits. Records other runs left on the
- * topic are never read.
+ * Once its consumer has a position at the end of the topic, sends two events of one topic
+ * (wrapped into the topic envelope as docs/kafka-clients.md shows), prints the class and event
+ * id of each event it reads back (unwrapped the same way), then exits. Records other runs left
+ * on the topic are never read.
  */
 @ApplicationScoped
 @Identifier("from-now-on")
@@ -30,7 +31,7 @@ public class OrderEventsService implements KafkaConsumerRebalanceListener {
 
   @Inject
   @Channel("order-events-out")
-  Emitter<Message> emitter;
+  Emitter<OrderEvents> emitter;
 
   private final AtomicInteger received = new AtomicInteger();
   private final CompletableFuture<Void> positioned = new CompletableFuture<>();
@@ -45,17 +46,48 @@ public class OrderEventsService implements KafkaConsumerRebalanceListener {
   }
 
   private void send() {
-    EventMetadata metadata = EventMetadata.newBuilder().setEventId("quarkus-1").build();
-    emitter.send(OrderPlaced.newBuilder().setMetadata(metadata).build()).toCompletableFuture().join();
-    emitter.send(OrderCancelled.newBuilder().setMetadata(metadata).setOrderId("o-1").build()).toCompletableFuture().join();
+    EventMetadata placedMetadata = EventMetadata.newBuilder().setEventId("quarkus-1").build();
+    EventMetadata cancelledMetadata = EventMetadata.newBuilder().setEventId("quarkus-2").build();
+    OrderPlaced placed = OrderPlaced.newBuilder().setMetadata(placedMetadata).build();
+    OrderCancelled cancelled = OrderCancelled.newBuilder().setMetadata(cancelledMetadata).setOrderId("o-1").build();
+    emitter.send(envelope(placed)).toCompletableFuture().join();
+    emitter.send(envelope(cancelled)).toCompletableFuture().join();
     System.out.println("SENT " + EXPECTED);
   }
 
+  /** The topic's record: the event's metadata once, in the envelope. */
+  static OrderEvents envelope(OrderPlaced event) {
+    return OrderEvents.newBuilder()
+        .setMetadata(event.getMetadata())
+        .setOrderPlaced(event.toBuilder().clearMetadata())
+        .build();
+  }
+
+  static OrderEvents envelope(OrderCancelled event) {
+    return OrderEvents.newBuilder()
+        .setMetadata(event.getMetadata())
+        .setOrderCancelled(event.toBuilder().clearMetadata())
+        .build();
+  }
+
   @Incoming("order-events-in")
-  public void consume(Message event) {
-    System.out.println("RECEIVED " + event.getClass().getName());
+  public void consume(OrderEvents record) {
+    switch (record.getEventCase()) {
+      case ORDER_PLACED -> onOrderPlaced(record.getOrderPlaced().toBuilder().setMetadata(record.getMetadata()).build());
+      case ORDER_CANCELLED ->
+          onOrderCancelled(record.getOrderCancelled().toBuilder().setMetadata(record.getMetadata()).build());
+      case EVENT_NOT_SET -> System.out.println("SKIPPED an event type newer than these classes");
+    }
     if (received.incrementAndGet() == EXPECTED) {
       Quarkus.asyncExit();
     }
+  }
+
+  private void onOrderPlaced(OrderPlaced event) {
+    System.out.println("RECEIVED " + event.getClass().getName() + " " + event.getMetadata().getEventId());
+  }
+
+  private void onOrderCancelled(OrderCancelled event) {
+    System.out.println("RECEIVED " + event.getClass().getName() + " " + event.getMetadata().getEventId());
   }
 }
