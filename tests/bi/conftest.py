@@ -10,6 +10,9 @@ import pytest
 
 from tests.helpers import REPO_ROOT, run_cli
 from tests.integration.registry_fixture import env_for
+from tests.interop.conftest import java_harness, registered
+
+__all__ = ["java_harness", "registered"]  # the interop tests' fixtures: the Java serde, the `default` group
 
 
 @pytest.fixture(scope="session")

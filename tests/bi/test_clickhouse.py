@@ -1,6 +1,7 @@
 """ClickHouse (chdb, embedded) runs each topic's generated clickhouse.sql against the test broker.
 
-Every event of every topic, written by the wheel's serializer, lands in its
+Every event of every topic, written by the wheel's serializer and by Apicurio's
+Java serde (configured as docs/kafka-clients.md says), lands in its
 typed table with every field equal to what was sent; a schema change (a new
 field, a new event with a map, a oneof and repeated timestamps) regenerates the
 DDL, re-running it keeps the rows, and old rows read the new column as its
@@ -27,6 +28,8 @@ from tests.bi.bundles import Bundle, load_bundle, load_bundles
 from tests.bi.chdb_kafka import bundle_sql, rows, run_sql, wait_for
 from tests.bi.rebuild import rebuild
 from tests.helpers import SchemaRepo, make_schema_repo, run_cli
+from tests.interop.conftest import java_producer
+from tests.interop.harness import JavaHarness
 from tests.kafka.events import every_event, fill
 
 pytestmark = pytest.mark.integration
@@ -96,27 +99,59 @@ def check_rows(session: Any, bundle: Bundle, expected: dict[str, tuple[str, Mess
         assert rebuilt == envelope, f"{table.name} row {event_id}:\n{rebuilt}\n!=\n{envelope}"
 
 
-def test_every_event_of_every_topic_reads_back_field_for_field(
-    kafka_broker: RunningKafka, registry: Any, group: str, bi_dir: Path, clickhouse: Any
-) -> None:
-    bundles = load_bundles(bi_dir)
-    assert set(bundles) == set(topics.TOPIC_EVENTS)
-    user, password = registry.auth
-    serializer = Serializer(Registry(registry.url, username=user, password=password), group=group)
-    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap})
-    expected: dict[str, dict[str, tuple[str, Message]]] = {topic: {} for topic in bundles}
+def filled_events() -> list[tuple[str, Message]]:
+    """Every event of every topic, every field set, each with an event id of its own."""
+    events = []
     for topic, cls in every_event():
         event = fill(cls())
         event.metadata.event_id = str(uuid.uuid4())  # type: ignore[attr-defined]
-        producer.produce(topic, serializer.serialize(topic, event))
-        name = event.DESCRIPTOR.full_name
-        expected[topic][event.metadata.event_id] = (name, as_envelope(bundles[topic], event))  # type: ignore[attr-defined]
-    assert producer.flush(30) == 0
+        events.append((topic, event))
+    return events
+
+
+def read_back(session: Any, bootstrap: str, bi_dir: Path, events: list[tuple[str, Message]]) -> None:
+    """Run every topic's clickhouse.sql; each event must be in its typed table, field for field."""
+    bundles = load_bundles(bi_dir)
+    assert set(bundles) == set(topics.TOPIC_EVENTS)
+    expected: dict[str, dict[str, tuple[str, Message]]] = {topic: {} for topic in bundles}
+    for topic, event in events:
+        envelope = as_envelope(bundles[topic], event)
+        expected[topic][event.metadata.event_id] = (event.DESCRIPTOR.full_name, envelope)  # type: ignore[attr-defined]
     for bundle in bundles.values():
-        start_tables(clickhouse, bundle, kafka_broker.bootstrap)
+        start_tables(session, bundle, bootstrap)
     for topic, bundle in bundles.items():
-        wait_for_ids(clickhouse, bundle, expected[topic])
-        check_rows(clickhouse, bundle, expected[topic])
+        wait_for_ids(session, bundle, expected[topic])
+        check_rows(session, bundle, expected[topic])
+
+
+def test_every_event_written_by_the_python_serde_reads_back_field_for_field(
+    kafka_broker: RunningKafka, registry: Any, group: str, bi_dir: Path, clickhouse: Any
+) -> None:
+    user, password = registry.auth
+    serializer = Serializer(Registry(registry.url, username=user, password=password), group=group)
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap})
+    events = filled_events()
+    for topic, event in events:
+        producer.produce(topic, serializer.serialize(topic, event))
+    assert producer.flush(30) == 0
+    read_back(clickhouse, kafka_broker.bootstrap, bi_dir, events)
+
+
+def test_every_event_written_by_the_java_serde_reads_back_field_for_field(
+    kafka_broker: RunningKafka, registered: Any, java_harness: JavaHarness, bi_dir: Path, clickhouse: Any
+) -> None:
+    events = filled_events()
+    rows = [
+        (topic, java_class(event), event.SerializeToString(), java_class(topics.TOPIC_ENVELOPE[topic]()))
+        for topic, event in events
+    ]
+    java_harness.produce(java_producer(kafka_broker, registered), rows)
+    read_back(clickhouse, kafka_broker.bootstrap, bi_dir, events)
+
+
+def java_class(message: Message) -> str:
+    """The generated Java class: com.shopstar3.<proto package>.<message> (java_package of every file)."""
+    return f"com.shopstar3.{message.DESCRIPTOR.file.package}.{message.DESCRIPTOR.name}"
 
 
 NEW_EVENT = """
