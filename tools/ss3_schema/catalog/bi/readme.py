@@ -30,9 +30,9 @@ def clickhouse_recipe(record: TopicRecord) -> str:
         f"sed -e 's/{BROKERS}/broker1:9092/' -e 's#{SCHEMA_DIR}#{record.topic}#' clickhouse.sql \\\n"
         "  | clickhouse-client --multiquery\n"
         "```\n\n"
-        f"chdb (embedded ClickHouse) takes the absolute path of `clickhouse/` for `{SCHEMA_DIR}`; it runs no "
-        f"Kafka engine (4.1 and later), so records are inserted into the Kafka table's columns: `{ANALYTICS_DOC}` "
-        "has the loop.\n"
+        f"chdb (embedded ClickHouse) takes the absolute path of `clickhouse/` for `{SCHEMA_DIR}`; its Kafka engine "
+        "works with chdb-core 26.1.0 (later cores refuse to create Kafka tables). "
+        f"`{ANALYTICS_DOC}` has the Python to run it.\n"
     )
 
 
