@@ -10,6 +10,8 @@ figures mean the same on a fast laptop and a loaded CI runner:
   catalog ss3-schema catalog     / make gen (forced) on the same tree             target <= 1.0
   kafka   ss3.kafka serializer / deserializer per message / bare protobuf          target <= 1.10
           and registry calls per 10,000 messages                                   target: one per schema
+  analytics ClickHouse storing 100,000 framed records / the same without header    target <= 1.10
+          header bytes per record; the serdes per message / bare, next to confluent-kafka's   target <= 1.3
 Each figure is the best of several runs (the least disturbed by other load).
 """
 
@@ -31,6 +33,7 @@ from ss3_schema.build.generator import ensure_generator
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
+from tests.bench import bench_bi as bi_bench  # noqa: E402
 from tests.bench import bench_kafka as kafka_bench  # noqa: E402
 from tests.bench import bench_registry as registry_bench  # noqa: E402
 from tests.bench.tree import write_tree  # noqa: E402
@@ -149,6 +152,7 @@ def bench_registry() -> list[tuple[str, str, str]]:
     with registry_bench.running_registry() as (url, credentials):
         rows = [("registry (300 event files)", "", line) for line in registry_bench.measure(url, credentials)]
         rows += [("kafka serdes", "", line) for line in kafka_bench.measure(url, credentials)]
+        rows += [("analytics", "", line) for line in bi_bench.measure(url, credentials)]
     return rows
 
 

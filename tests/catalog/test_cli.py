@@ -12,7 +12,7 @@ def test_writes_a_self_contained_page_and_an_asyncapi_document(schema_repo: Sche
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("catalog: 5 topics, 14 events (no release tag yet)")
     out = schema_repo.path("dist/catalog")
-    assert sorted(p.name for p in out.iterdir()) == ["asyncapi.yaml", "index.html"]
+    assert sorted(p.name for p in out.iterdir()) == ["asyncapi.yaml", "bi", "index.html"]
     html = (out / "index.html").read_text(encoding="utf-8")
     assert "http://" not in html and "https://" not in html and '<link rel="stylesheet"' not in html
     document = yaml.safe_load((out / "asyncapi.yaml").read_text(encoding="utf-8"))

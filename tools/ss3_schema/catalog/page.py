@@ -13,6 +13,8 @@ import json
 from html import escape
 from importlib import resources
 
+from ss3_schema.catalog.bi.page import analytics_section
+from ss3_schema.catalog.bi.record import TopicRecord
 from ss3_schema.catalog.example import example_payload
 from ss3_schema.catalog.model import ARTIFACT_GROUP, Catalog, Enum, Field, Message, Topic, is_well_known
 
@@ -32,7 +34,7 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def render_page(catalog: Catalog) -> str:
+def render_page(catalog: Catalog, records: dict[str, TopicRecord] | None = None) -> str:
     css, js = _asset("catalog.css"), _asset("catalog.js")
     csp = f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; img-src data:"
     title = f"ShopSTAR3 event catalog {catalog.version}"
@@ -47,7 +49,7 @@ def render_page(catalog: Catalog) -> str:
         "<main>\n",
         _reading(catalog),
         '<p id="nothing" class="hidden">Nothing matches.</p>\n',
-        *(_topic(catalog, topic) for topic in catalog.topics),
+        *(_topic(catalog, topic, (records or {}).get(topic.name)) for topic in catalog.topics),
         _types(catalog),
         "</main>\n</div>\n",
         f"<script>{js}</script>\n</body>\n</html>\n",
@@ -150,7 +152,7 @@ def _search_text(*parts: str) -> str:
     return escape(" ".join(parts).lower())
 
 
-def _topic(catalog: Catalog, topic: Topic) -> str:
+def _topic(catalog: Catalog, topic: Topic, record: TopicRecord | None = None) -> str:
     out = [
         f'<section class="topic" id="{_topic_id(topic)}" data-search="{_search_text(topic.name, topic.file)}">\n',
         f'<h2><span class="kind">topic</span><code>{escape(topic.name)}</code></h2>\n',
@@ -158,6 +160,7 @@ def _topic(catalog: Catalog, topic: Topic) -> str:
         f"<dt>Registry artifact</dt><dd><code>{escape(topic.artifact_id)}</code> (group "
         f"<code>{ARTIFACT_GROUP}</code>)</dd></dl>\n",
     ]
+    out.append(analytics_section(record))
     out += [_event(catalog, topic, catalog.messages[name]) for name in topic.events]
     out.append("</section>\n")
     return "".join(out)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ss3_schema import atomic
 from ss3_schema.catalog.asyncapi import render_asyncapi
+from ss3_schema.catalog.bi.bundle import BI_DIR, compile_tree, write_bi
 from ss3_schema.catalog.history import first_releases, released_tags, stamp
 from ss3_schema.catalog.model import Catalog, read_catalog
 from ss3_schema.catalog.page import render_page
@@ -47,7 +48,10 @@ def build_catalog(ws: Workspace, output: Path | None = None) -> Built:
     catalog, releases = load_catalog(ws)
     with atomic.staging(target.parent, f".{target.name}-") as staging:
         staging.chmod(0o755)  # mkdtemp makes it private; the site is for any static host
-        (staging / PAGE).write_text(render_page(catalog), encoding="utf-8")
+        (staging / BI_DIR).mkdir()
+        records = write_bi(ws, compile_tree(ws), staging / BI_DIR, catalog.version)
+        page = render_page(catalog, {record.topic: record for record in records})
+        (staging / PAGE).write_text(page, encoding="utf-8")
         (staging / ASYNCAPI).write_text(render_asyncapi(catalog), encoding="utf-8")
         atomic.replace_dir(staging, target)
     events = sum(len(t.events) for t in catalog.topics)
