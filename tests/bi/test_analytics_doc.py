@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import textwrap
@@ -17,10 +16,9 @@ from ss3.kafka.wire import confluent_prefix
 from ss3.orders.v1 import order_events_pb2
 
 from devservices.kafka import RunningKafka
-from tests.helpers import REPO_ROOT, make_schema_repo
+from tests.docs.snippets import code
+from tests.helpers import make_schema_repo
 
-DOC = REPO_ROOT / "docs" / "analytics.md"
-BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 ORDERS = topics.SS3_ORDERS_ORDER_EVENTS_V1
 # Stands in for clickhouse-client only: the real ClickHouse (chdb) runs the piped SQL with the
 # working directory as its schema root, as a server reads under format_schema_path.
@@ -36,20 +34,12 @@ db.close()
 """
 
 
-def blocks() -> list[tuple[str, str]]:
-    return [(match.group(1), match.group(2)) for match in BLOCK.finditer(DOC.read_text(encoding="utf-8"))]
-
-
-def test_the_page_has_exactly_the_blocks_run_here() -> None:
-    assert [language for language, _ in blocks()] == ["sh", "sh", "python"]
-
-
 @pytest.fixture(scope="module")
 def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first block, in a copy of this checkout's schemas: what `make catalog` writes."""
     repo = make_schema_repo(tmp_path_factory.mktemp("analytics") / "repo")
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    proc = run_block(blocks()[0][1], repo.root, env)
+    proc = run_block(code("analytics-catalog"), repo.root, env)
     assert "clickhouse.sql" in proc.stdout and "descriptor_set.binpb" in proc.stdout, proc.stdout
     return repo.root / "dist" / "catalog" / "bi" / ORDERS
 
@@ -88,7 +78,7 @@ def test_the_server_steps_create_the_tables(kafka_broker: RunningKafka, bundle_d
         CLIENT_STATE=str(tmp_path / "state"),
         KAFKA_BOOTSTRAP_SERVERS=kafka_broker.bootstrap,
     )
-    proc = run_block(blocks()[1][1], bundle_dir, env)
+    proc = run_block(code("analytics-clickhouse-server"), bundle_dir, env)
     assert (schemas / ORDERS / "order_events.proto").is_file() and (
         schemas / "google/protobuf/timestamp.proto"
     ).is_file()
@@ -100,7 +90,7 @@ def test_the_server_steps_create_the_tables(kafka_broker: RunningKafka, bundle_d
 def test_the_chdb_loop_reads_the_topic(kafka_broker: RunningKafka, bundle_dir: Path, tmp_path: Path) -> None:
     order_id = produce_cancelled(kafka_broker.bootstrap)
     script = tmp_path / "chdb_recipe.py"
-    script.write_text(textwrap.dedent(blocks()[2][1]), encoding="utf-8")
+    script.write_text(textwrap.dedent(code("analytics-chdb")), encoding="utf-8")
     env = dict(os.environ, BUNDLE=str(bundle_dir), KAFKA_BOOTSTRAP_SERVERS=kafka_broker.bootstrap)
     proc = subprocess.run(
         [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False

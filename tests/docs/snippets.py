@@ -55,6 +55,9 @@ RUNNERS = {
     "java-services-test-port": HERE + "test_java_services_blocks_are_what_the_quarkus_consumer_builds",
     "java-services-java": HERE + "test_java_services_blocks_are_what_the_quarkus_consumer_builds",
     "kafka-clients-pom": HERE + "test_kafka_clients_pom_is_what_the_interop_service_builds",
+    "kafka-clients-java": HERE + "test_kafka_clients_java_is_what_the_interop_service_runs",
+    "kafka-clients-envelope": HERE + "test_kafka_clients_envelope_is_the_orders_envelope",
+    "kafka-clients-confluent-deserializer": HERE + "test_kafka_clients_confluent_deserializer_reads_the_envelope",
     "gate-override": HERE + "test_gate_override_lets_the_narrowing_it_names_through",
     "registry-compat-schema": REGISTRY_RULES + "test_the_page_shows_the_schema_the_matrix_registers",
     "service-ci-register-openapi": (
@@ -62,6 +65,9 @@ RUNNERS = {
     ),
     "registry-register": HERE + "test_registry_register_commands",
     "releasing-version": HERE + "test_releasing_version_commands",
+    "analytics-catalog": "tests/bi/test_analytics_doc.py::test_the_server_steps_create_the_tables",
+    "analytics-clickhouse-server": "tests/bi/test_analytics_doc.py::test_the_server_steps_create_the_tables",
+    "analytics-chdb": "tests/bi/test_analytics_doc.py::test_the_chdb_loop_reads_the_topic",
     "service-ci-quarkus-workflow": "tests/test_workflows.py::test_service_examples_are_what_the_page_shows",
     "service-ci-python-workflow": "tests/test_workflows.py::test_service_examples_are_what_the_page_shows",
 }

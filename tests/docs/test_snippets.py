@@ -259,7 +259,7 @@ def test_releasing_version_commands(schema_repo: SchemaRepo) -> None:
 
 def test_the_named_blocks_are_parsed_as_the_page_shows_them() -> None:
     block: Block = next(b for b in blocks_of(REPO_ROOT / "README.md") if b.name == "readme-add-event")
-    assert block.code.startswith("option (ss3.options.v1.topic)")  # the list item's indentation is gone
+    assert block.code.startswith("// An order was archived")  # the list item's indentation is gone
 
 
 # --- docs/java-services.md and docs/kafka-clients.md: what the Quarkus tests build ------------
@@ -343,6 +343,55 @@ def test_kafka_clients_pom_is_what_the_interop_service_builds() -> None:
     assert shown <= _project_dependencies(INTEROP_SERVICE)
     assert "io.quarkus:quarkus-bom 3.33.x" in code("kafka-clients-pom")
     assert ("io.quarkus", "quarkus-bom", "3.33.2") in _project_dependencies(INTEROP_SERVICE)
+
+
+INTEROP_JAVA = REPO_ROOT / "tests/interop/quarkus/src/main/java/com/shopstar3/interop/quarkus/OrderEventsService.java"
+
+
+def test_kafka_clients_java_is_what_the_interop_service_runs() -> None:
+    # tests/interop/test_quarkus_service.py runs that service through a real broker.
+    compiled = {line.split("//")[0].strip() for line in INTEROP_JAVA.read_text(encoding="utf-8").splitlines()}
+    for line in code("kafka-clients-java").splitlines():
+        statement = line.split("//")[0].strip()
+        if statement:
+            assert statement in compiled, statement
+
+
+def _proto_tokens(text: str) -> list[str]:
+    """The tokens of proto text without its comments: what protoc compiles."""
+    text = re.sub(r"//[^\n]*", "", text)
+    return re.findall(r"[A-Za-z_][\w.]*|\d+|\S", text)
+
+
+def test_kafka_clients_envelope_is_the_orders_envelope() -> None:
+    shown = _proto_tokens(code("kafka-clients-envelope"))
+    source = (REPO_ROOT / EVENTS_FILE).read_text(encoding="utf-8")
+    start = source.index("message OrderEvents {")
+    end = source.index("\n}\n", start) + 2
+    assert shown == _proto_tokens(source[start:end])
+
+
+CONFLUENT_DESERIALIZER_CHECK = """
+from confluent_kafka.serialization import MessageField, SerializationContext
+from ss3 import topics
+from ss3.kafka import Deserializer, Registry, Serializer
+registry = Registry.from_env()
+topic = topics.SS3_ORDERS_ORDER_EVENTS_V1
+event = order_events_pb2.OrderCancelled(order_id="o-9")
+event.metadata.event_id = "e-9"
+value = Serializer(registry).serialize(topic, event)
+envelope = deserializer(value, SerializationContext(topic, MessageField.VALUE))
+assert envelope == Deserializer(registry, envelope=True).deserialize(topic, value)
+assert envelope.order_cancelled.order_id == "o-9" and envelope.metadata.event_id == "e-9"
+print("confluent ok")
+"""
+
+
+def test_kafka_clients_confluent_deserializer_reads_the_envelope(registered: Any, tmp_path: Path) -> None:
+    user, password = registered.auth
+    env = snippet_env(SS3_REGISTRY_URL=registered.url, SS3_REGISTRY_USERNAME=user, SS3_REGISTRY_PASSWORD=password)
+    snippet = code("kafka-clients-confluent-deserializer") + CONFLUENT_DESERIALIZER_CHECK
+    assert run_python(snippet, tmp_path, env).strip() == "confluent ok"
 
 
 # --- docs/gate.md ---------------------------------------------------------------------------
