@@ -111,6 +111,12 @@ def make_schema_repo(dest: Path, *, with_package: bool = False) -> SchemaRepo:
     return repo
 
 
+def diagnostics(stderr: str) -> list[str]:
+    """The lines of `stderr` that are not progress lines ("... gen: compiling"), which a
+    command prints only when a step takes longer than 2 s: on a loaded machine, any step."""
+    return [line for line in stderr.strip().splitlines() if not line.startswith("... ")]
+
+
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run `ss3-schema ARGS` as a user would, in a subprocess of this interpreter."""
     full_env = dict(os.environ, **(env or {}))

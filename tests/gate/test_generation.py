@@ -11,7 +11,7 @@ import pytest
 from ss3_schema.build import generator
 from ss3_schema.errors import ToolError
 
-from tests.helpers import SchemaRepo, run_cli
+from tests.helpers import SchemaRepo, diagnostics, run_cli
 from tests.package.runtimes import runtime_table
 
 BIN = Path(sys.executable).parent
@@ -62,7 +62,7 @@ def test_gen_without_a_reachable_generator_is_one_line_and_writes_nothing(
     env = {"SS3_CACHE_DIR": str(tmp_path / "empty-cache"), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": ""}
     proc = run_cli("gen", cwd=schema_repo.root, env=env)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    [line] = proc.stderr.strip().splitlines()
+    [line] = diagnostics(proc.stderr)
     assert line.startswith("error: could not install the generator grpcio-tools==")
     assert not (schema_repo.root / "ss3-protos" / "src" / "ss3").exists()
     assert not list((tmp_path / "empty-cache" / "generator").glob("*"))  # no half-installed generator
