@@ -59,6 +59,7 @@ RUNNERS = {
     "kafka-clients-envelope": HERE + "test_kafka_clients_envelope_is_the_orders_envelope",
     "kafka-clients-confluent-deserializer": HERE + "test_kafka_clients_confluent_deserializer_reads_the_envelope",
     "gate-override": HERE + "test_gate_override_lets_the_narrowing_it_names_through",
+    "registry-compat-repro": HERE + "test_registry_compat_repro_starts_its_own_registry_and_leaves_nothing",
     "registry-compat-schema": REGISTRY_RULES + "test_the_page_shows_the_schema_the_matrix_registers",
     "service-ci-register-openapi": (
         "tests/integration/test_service_ci.py::test_without_github_actions_the_two_documented_commands_register"
@@ -74,10 +75,6 @@ RUNNERS = {
 
 # Copyable blocks no test runs yet, with the reason: listed here, never silently skipped.
 PENDING = {
-    "registry-compat-repro": (
-        "starts and stops a registry of its own with devservices.registry (whose up/down output is changing) "
-        "and then runs a whole test module; its curl calls are what test_registry_rules.py sends"
-    ),
     "service-ci-openapi-properties": (
         "needs a Quarkus build with quarkus-smallrye-openapi; test_service_ci.py writes the document "
         "where this property makes Quarkus write it"

@@ -394,6 +394,19 @@ def test_kafka_clients_confluent_deserializer_reads_the_envelope(registered: Any
     assert run_python(snippet, tmp_path, env).strip() == "confluent ok"
 
 
+def test_registry_compat_repro_starts_its_own_registry_and_leaves_nothing(tmp_path: Path) -> None:
+    # The page's last line runs tests/integration/test_registry_rules.py, which this suite
+    # runs anyway; everything before it runs as written, against a registry of its own.
+    nested = ".venv/bin/pytest tests/integration/test_registry_rules.py"
+    script = substituted(code("registry-compat-repro"), {nested: 'echo "$STATE" > "$REPRO_STATE_FILE"'})
+    state_file = tmp_path / "state-dir"
+    proc = run_shell(script, REPO_ROOT, snippet_env(REPRO_STATE_FILE=str(state_file)))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert '"artifactId":"orders-value"' in proc.stdout, proc.stdout  # the createArtifact answer
+    state = Path(state_file.read_text(encoding="utf-8").strip())
+    assert not (state / "state.json").exists() and not (state / "data").exists()  # reset: stopped, forgotten
+
+
 # --- docs/gate.md ---------------------------------------------------------------------------
 
 
