@@ -18,7 +18,7 @@ from ss3_schema.gate.images import build_image
 from ss3_schema.registry.plan import STRATEGIES, plan_registration
 from ss3_schema.registry.predict import STRATEGY_ENV
 from ss3_schema.registry.register import COMPATIBILITY_LEVELS, DEFAULT_COMPATIBILITY, DEFAULT_JOBS, register
-from ss3_schema.workspace import find_workspace
+from ss3_schema.workspace import find_workspace, read_version
 
 
 @click.command("register")
@@ -70,8 +70,12 @@ def register_command(
     dry_run: bool,
     fmt: str,
 ) -> int:
-    """Register every event schema (and what it imports) in the registry."""
+    """Register every event schema (and what it imports) in the registry.
+
+    Each artifact's version of this repository goes on the branch named by VERSION.
+    """
     ws = find_workspace(root)
+    release = read_version(ws)
     with (
         console.progress("register: compiling the schemas and registering them"),
         connect(registry_url, timeout, retries, ca_bundle) as client,
@@ -85,5 +89,6 @@ def register_command(
             dry_run=dry_run,
             jobs=jobs,
             restore_latest=restore_latest,
+            release_branch=release,
         )
     return emit_registration(result, fmt, "register")
