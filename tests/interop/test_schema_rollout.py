@@ -115,6 +115,7 @@ def events_of(classes: dict[str, type[Message]]) -> list[tuple[str, bytes]]:
 class Rollout:
     written: list[Written]
     latest_refused: str  # what a restarted old producer resolving `latest` got
+    unknown_release: str  # what a producer naming a release never registered got
     old: dict[str, type[Message]]
     new: dict[str, type[Message]]
     registry: Any
@@ -174,6 +175,8 @@ def rollout(
     written += java_write(java_harness, pinned_old, "java restarted", "old", events_of(OLD_CLASSES))
     pinned_new = java_producer(kafka_broker, rollout_registry, new_version)
     written += java_write(harness_new, pinned_new, "java new", "new", events_of(new))
+    # A service that upgraded the classes but still names the old release.
+    written += java_write(harness_new, pinned_old, "java new, old branch", "new", events_of(new))
     registry = python_registry(rollout_registry)
     written += python_write(kafka_broker, Serializer(registry), "python old", "old", OLD_CLASSES)
     new_topics = {TOPIC: new["OrderEvents"]}
@@ -182,8 +185,19 @@ def rollout(
     latest = {k: v for k, v in pinned_old.items() if k != "apicurio.registry.artifact.version"}
     with pytest.raises(HarnessFailed) as refused:
         java_harness.produce(latest | {"apicurio.registry.find-latest": "true"}, java_rows(events_of(OLD_CLASSES)))
+    never_released = java_producer(kafka_broker, rollout_registry, "0.0.1")
+    with pytest.raises(HarnessFailed) as unknown_release:
+        java_harness.produce(never_released, java_rows(events_of(OLD_CLASSES)))
     return Rollout(
-        written, str(refused.value), OLD_CLASSES, new, rollout_registry, kafka_broker, java_harness, harness_new
+        written,
+        str(refused.value),
+        str(unknown_release.value),
+        OLD_CLASSES,
+        new,
+        rollout_registry,
+        kafka_broker,
+        java_harness,
+        harness_new,
     )
 
 
@@ -219,6 +233,7 @@ def test_old_producers_keep_producing_after_a_compatible_release(rollout: Rollou
     assert {("java running", n) for n in ("OrderPlaced", "OrderCancelled")} <= writers
     assert {("java restarted", n) for n in ("OrderPlaced", "OrderCancelled")} <= writers
     assert ("java new", "OrderArchived") in writers and ("python new", "OrderArchived") in writers
+    assert ("java new, old branch", "OrderArchived") in writers
 
 
 def test_a_producer_resolving_latest_refuses_the_old_classes(rollout: Rollout) -> None:
@@ -227,6 +242,11 @@ def test_a_producer_resolving_latest_refuses_the_old_classes(rollout: Rollout) -
     assert "The data to send is not compatible with the schema" in rollout.latest_refused
     assert "before: cancelled_by , after null" in rollout.latest_refused
     assert "before: order_archived , after null" in rollout.latest_refused
+
+
+def test_a_producer_naming_a_release_never_registered_fails_at_its_first_record(rollout: Rollout) -> None:
+    # The registry answers 404 for the branch; the 3.1.7 serde says only this (docs/schema-changes.md).
+    assert "RuntimeException: io.apicurio.registry.rest.client.models.ProblemDetails" in rollout.unknown_release
 
 
 def expected(reader: dict[str, type[Message]], written: Written) -> Message:
