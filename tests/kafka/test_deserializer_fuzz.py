@@ -63,6 +63,32 @@ def test_arbitrary_bytes_never_escape_as_another_exception(value: bytes, envelop
             assert type(event) in expected
 
 
+WARM = deserializer()
+WARM.deserialize(ORDERS, GOOD)  # its fast path now knows GOOD's header
+
+
+def outcome(subject: Any, value: bytes) -> object:
+    try:
+        return subject.deserialize(ORDERS, value)
+    except Ss3KafkaError as error:
+        return type(error), error.reason
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=300))
+def test_the_fast_path_agrees_with_the_full_decoding(body: bytes) -> None:
+    value = GOOD[:7] + body
+    assert outcome(WARM, value) == outcome(deserializer(), value)
+
+
+@given(st.integers(min_value=1, max_value=40), st.integers(min_value=0, max_value=200), st.integers(0, 20_000))
+def test_the_fast_path_agrees_on_long_fields(meta: int, member: int, extra: int) -> None:
+    event = order_events_pb2.OrderCancelled(order_id="o" * member, refunded={"currency_code": "x" * (extra % 300)})
+    event.metadata.event_id = "e" * meta * 10
+    value = Serializer(Schemas()).serialize(ORDERS, event)  # type: ignore[arg-type]
+    assert outcome(WARM, value) == outcome(deserializer(), value) == event
+
+
 @given(st.integers(min_value=0, max_value=len(GOOD) - 1), st.integers(min_value=0, max_value=255))
 def test_a_flipped_byte_is_an_error_or_still_an_orders_event(position: int, byte: int) -> None:
     damaged = bytearray(GOOD)

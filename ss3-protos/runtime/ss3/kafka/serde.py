@@ -123,9 +123,14 @@ class Serializer:
             return header + body
         # The event's metadata (field 1, written first) becomes the envelope's field 1;
         # the rest of the event is the oneof member. Same bytes as building the envelope.
-        split = wire.leading_field_end(body, METADATA_FIELD)
-        rest = body[split:]
-        return b"".join((header, body[:split], key, wire.encode_varint(len(rest)), rest))
+        # Short metadata and members (one-byte lengths) skip the general varint code.
+        split = 0
+        if body[:1] == _METADATA_KEY and len(body) > 1:
+            size, start = _short_length(body, 1, len(body))
+            split = start + size if size >= 0 else wire.leading_field_end(body, METADATA_FIELD)
+        size = len(body) - split
+        length = _ONE_BYTE_LENGTHS[size] if size < 0x80 else wire.encode_varint(size)
+        return b"".join((header, body[:split], key, length, body[split:]))
 
     def __call__(self, event: Message | None, ctx: SerializationContextLike) -> bytes | None:
         if event is None:
@@ -189,6 +194,8 @@ class Deserializer:
         self._topics = _Topics(topics)
         # topic -> record headers (magic, id, indexes) already checked against the registry
         self._checked: dict[str, set[bytes]] = {}
+        # topic -> (the checked headers, one-byte member key -> event class): the fast path
+        self._fast: dict[str, tuple[set[bytes], dict[int, type[Message]]]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, value: bytes | None, ctx: SerializationContextLike) -> Message | None:
@@ -211,6 +218,11 @@ class Deserializer:
         """The event in `value`; None for a tombstone (no value). Raises an Ss3KafkaError subclass."""
         if value is None:
             return None
+        fast = self._fast.get(topic)
+        if fast is not None and value[: wire.HEADER_SIZE] in fast[0] and not self.envelope:
+            event = _unwrap_common_layout(fast[1], value)
+            if event is not None:
+                return event
         try:
             envelope = self._topics.get(topic)
             body = self._checked_header(topic, envelope, value)
@@ -240,7 +252,10 @@ class Deserializer:
         except Ss3KafkaError as error:
             raise error.located(topic=None, partition=None, offset=None, schema_id=schema_id) from None
         with self._lock:
-            self._checked.setdefault(topic, set()).add(bytes(value[:body]))
+            checked = self._checked.setdefault(topic, set())
+            checked.add(bytes(value[:body]))
+            keys = {number << 3 | wire.LENGTH_DELIMITED: cls for number, cls in envelope.event_of.items()}
+            self._fast[topic] = (checked, {key: cls for key, cls in keys.items() if key < 0x80})
         return body
 
     def _unwrap(self, envelope: TopicEnvelope, value: bytes, body: int) -> Message:
@@ -263,6 +278,42 @@ class Deserializer:
         # returned event carries (protobuf merges repeated occurrences, the last one winning).
         event_bytes = value[start:stop] if metadata is None else value[start:stop] + value[metadata[0] : metadata[1]]
         return _parse(cls, event_bytes, 0, schema_id)
+
+
+_METADATA_KEY = bytes([METADATA_FIELD << 3 | wire.LENGTH_DELIMITED])
+_ONE_BYTE_LENGTHS = [bytes([size]) for size in range(0x80)]
+
+
+def _unwrap_common_layout(members: Mapping[int, type[Message]], value: bytes) -> Message | None:
+    """The event of a record laid out as serializers write it (metadata, then the member, with
+    one-byte keys and lengths below 16 KiB), or None to take the general path (which also
+    reports errors)."""
+    start = wire.HEADER_SIZE
+    end = len(value)
+    if end < start + 4 or value[start] != _METADATA_KEY[0]:
+        return None
+    meta_size, member = _short_length(value, start + 1, end)
+    member += meta_size
+    if meta_size < 0 or member + 2 > end:
+        return None
+    cls = members.get(value[member])
+    size, body = _short_length(value, member + 1, end)
+    if cls is None or size < 0 or body + size != end:
+        return None
+    try:
+        return cls.FromString(value[body:] + value[start:member])
+    except DecodeError:
+        return None
+
+
+def _short_length(value: bytes, pos: int, end: int) -> tuple[int, int]:
+    """A length of one or two varint bytes at `pos` and where its data starts; (-1, end) otherwise."""
+    first = value[pos]
+    if first < 0x80:
+        return first, pos + 1
+    if pos + 1 < end and value[pos + 1] < 0x80:
+        return (first & 0x7F) | value[pos + 1] << 7, pos + 2
+    return -1, end
 
 
 def _parse(cls: type[Message], value: bytes, start: int, schema_id: int | None = None) -> Message:
