@@ -129,6 +129,14 @@ class RegistryReader:
         response.raise_for_status()
         return sorted(response.json(), key=lambda ref: ref["name"])
 
+    def branch(self, group: str, artifact_id: str, branch: str) -> str | None:
+        """The version `branch=<branch>` resolves to (what a serde pinned to it gets); None without the branch."""
+        response = self._get(f"/groups/{_seg(group)}/artifacts/{_seg(artifact_id)}/versions/branch={_seg(branch)}")
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return str(response.json()["version"])
+
     def rule(self, group: str, artifact_id: str, rule_type: str = "COMPATIBILITY") -> str | None:
         response = self._get(f"/groups/{_seg(group)}/artifacts/{_seg(artifact_id)}/rules/{rule_type}")
         if response.status_code == 404:

@@ -86,6 +86,13 @@ def add_money_field(repo: SchemaRepo) -> None:
     )
 
 
+def release_versions(repo: SchemaRepo) -> tuple[str, str]:
+    """The checkout's VERSION and the next minor release after it."""
+    current = repo.read("VERSION").strip()
+    major, minor, _ = current.split(".")
+    return current, f"{major}.{int(minor) + 1}.0"
+
+
 def break_payment_events(repo: SchemaRepo) -> None:
     repo.replace(PAYMENT_FILE, "  string payment_id = 2;", "  int64 payment_id = 2;")
 
@@ -147,6 +154,38 @@ def test_additive_change_creates_one_version_per_changed_artifact_and_its_depend
     assert {a for a, action in actions(outcomes).items() if action == "new version"} == changed
     assert {a for a, action in actions(outcomes).items() if action == "unchanged"} == set(outcomes) - changed
     assert registry_reader.all_versions(registry_group) == {a: ["1", "2"] if a in changed else ["1"] for a in outcomes}
+
+
+def test_every_artifact_is_on_the_branch_of_its_release_and_earlier_branches_stay(
+    schema_repo: SchemaRepo, registry_env: dict[str, str], registry_group: str, registry_reader: RegistryReader
+) -> None:
+    # Producers of a release resolve `branch=<VERSION>` (docs/schema-changes.md): that
+    # branch must hold the release's version of every artifact, changed or not.
+    first, following = release_versions(schema_repo)
+    register(schema_repo, registry_env, registry_group)
+    add_money_field(schema_repo)
+    schema_repo.write("VERSION", f"{following}\n")
+
+    code, outcomes = register_json(schema_repo, registry_env, registry_group)
+    rerun, _ = register_json(schema_repo, registry_env, registry_group)
+
+    assert (code, rerun) == (0, 0)
+    for artifact_id in outcomes:
+        second = "2" if artifact_id in MONEY_DEPENDENTS else "1"
+        assert registry_reader.branch(registry_group, artifact_id, first) == "1"
+        assert registry_reader.branch(registry_group, artifact_id, following) == second
+
+
+def test_a_dry_run_puts_nothing_on_a_release_branch(
+    schema_repo: SchemaRepo, registry_env: dict[str, str], registry_group: str, registry_reader: RegistryReader
+) -> None:
+    _, following = release_versions(schema_repo)
+    register(schema_repo, registry_env, registry_group)
+    schema_repo.write("VERSION", f"{following}\n")
+
+    register(schema_repo, registry_env, registry_group, "--dry-run")
+
+    assert registry_reader.branch(registry_group, ORDER_EVENTS, following) is None
 
 
 def test_references_name_the_imports_and_pin_the_registered_versions(

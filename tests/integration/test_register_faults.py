@@ -24,13 +24,14 @@ def test_register_retries_through_503s_and_lost_answers_without_duplicate_versio
     schema_repo: SchemaRepo, registry: Any, registry_group: str, registry_reader: RegistryReader
 ) -> None:
     # One entry per request attempt. Requests: the version listing, then per
-    # artifact createArtifact and its rule. "drop-after" lets the server act
-    # and loses its answer: the retry must find that version (or rule), not
-    # create a second one.
+    # artifact createArtifact, its rule and its release branch (a PUT that finds
+    # none, then the POST). "drop-after" lets the server act and loses its answer:
+    # the retry must find that version (or rule, or branch), not create a second one.
     faults = [
         *("503", "ok"),  # listing
         *("drop-after", "ok"),  # createArtifact of the first artifact
         *("drop-after", "ok"),  # its rule
+        *("ok", "drop-after", "ok"),  # its release branch: the POST's answer is lost, the retry finds it
         *("drop-before", "ok"),  # createArtifact of the second artifact
         *("drop-after", "503", "ok"),  # its rule
     ]
@@ -45,15 +46,18 @@ def test_register_retries_through_503s_and_lost_answers_without_duplicate_versio
     assert all(registry_reader.rule(registry_group, a) == "BACKWARD_TRANSITIVE" for a in expected)
     outcomes = json.loads(proc.stdout)["artifacts"]
     assert {o["action"] for o in outcomes} == {"create"}
+    release = schema_repo.read("VERSION").strip()
+    assert all(registry_reader.branch(registry_group, a, release) == "1" for a in expected)
 
 
 def test_interrupted_run_converges_when_run_again(
     schema_repo: SchemaRepo, registry: Any, registry_group: str, registry_reader: RegistryReader
 ) -> None:
-    # Requests: 1 version listing, then per new artifact createArtifact + add
-    # rule. Request 9 (the rule of the 4th artifact) never arrives: the run
+    # Requests: 1 version listing, then per new artifact createArtifact, add
+    # rule, and its release branch (a PUT that finds none, the POST creating
+    # it). Request 15 (the rule of the 4th artifact) never arrives: the run
     # dies after creating that artifact and before protecting it with its rule.
-    faults = ["ok"] * 8 + ["drop-before"] * 2
+    faults = ["ok"] * 14 + ["drop-before"] * 2
     with FaultProxy(registry.url, faults) as proxy:
         env = dict(env_for(registry), SS3_REGISTRY_URL=proxy.url)
         interrupted = register(schema_repo, env, registry_group, "--retries", "1")

@@ -46,8 +46,12 @@ WIRE_FORMAT = {
 RETURN_CLASS = "apicurio.registry.deserializer.value.return-class"
 
 
-def java_producer(broker: RunningKafka, registry: Any) -> dict[str, str]:
-    """A service's producer: registry URL and credentials, never registers, resolves `latest`, Confluent framing."""
+def java_producer(broker: RunningKafka, registry: Any, release: str | None = None) -> dict[str, str]:
+    """A service's producer: registry URL and credentials, never registers, Confluent framing.
+
+    It resolves the schema version of the ss3-protos release its classes come from
+    (`branch=<VERSION>`, put there by `ss3-schema register`); this checkout's by default.
+    """
     return {
         "bootstrap.servers": broker.bootstrap,
         "key.serializer": "org.apache.kafka.common.serialization.StringSerializer",
@@ -55,8 +59,12 @@ def java_producer(broker: RunningKafka, registry: Any) -> dict[str, str]:
         **_registry_settings(registry),
         **WIRE_FORMAT,
         "apicurio.registry.auto-register": "false",
-        "apicurio.registry.find-latest": "true",
+        "apicurio.registry.artifact.version": f"branch={release or checkout_release()}",
     }
+
+
+def checkout_release() -> str:
+    return (REPO_ROOT / "VERSION").read_text(encoding="utf-8").strip()
 
 
 def java_consumer(broker: RunningKafka, registry: Any, envelope_class: str) -> dict[str, str]:

@@ -11,6 +11,8 @@ Each run is one JVM: ``produce`` / ``consume`` use the serde exactly as a
 service configures it (the properties are passed through untouched), wrapping
 each event into its topic envelope and unwrapping what is read;
 ``produce-raw`` / ``consume-raw`` move bytes and headers unchanged.
+``running_producer`` starts one JVM that keeps producing, row by row, until
+closed: a service that runs across a schema release.
 """
 
 from __future__ import annotations
@@ -96,61 +98,113 @@ class JavaHarness:
         consumed = (_consumed(line) for line in self._run("consume-raw", config, _reads(records)))
         return {Produced(c.topic, c.partition, c.offset): c for c in consumed}
 
+    def running_producer(self, config: Mapping[str, str], workdir: Path) -> RunningProducer:
+        """One producer that stays up (a service): send() one event at a time, close() at the end."""
+        config_file = _write_config(workdir / "producer.properties", config)
+        proc = subprocess.Popen(
+            [*self._argv("produce-stream", config_file), "-"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        return RunningProducer(proc)
+
+    def _argv(self, command: str, config_file: Path) -> list[str]:
+        classpath = f"{self.build / 'classes'}{os.pathsep}{self.build / 'lib'}/*"
+        return [str(self.java), *JVM_OPTIONS, "-cp", classpath, MAIN_CLASS, command, str(config_file)]
+
     def _run(self, command: str, config: Mapping[str, str], rows: Iterable[Sequence[str]]) -> list[list[str]]:
         with tempfile.TemporaryDirectory(prefix="ss3-harness-") as tmp:
-            config_file = Path(tmp) / "client.properties"
-            # The file holds the registry password: readable by this user only.
-            fd = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.writelines(f"{key}={value}\n" for key, value in config.items())
+            config_file = _write_config(Path(tmp) / "client.properties", config)
             rows_file = Path(tmp) / "rows.tsv"
             rows_file.write_text("".join("\t".join(row) + "\n" for row in rows), encoding="utf-8")
-            classpath = f"{self.build / 'classes'}{os.pathsep}{self.build / 'lib'}/*"
-            argv = [str(self.java), *JVM_OPTIONS, "-cp", classpath, MAIN_CLASS, command, str(config_file)]
             proc = subprocess.run(
-                [*argv, str(rows_file)], capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False
+                [*self._argv(command, config_file), str(rows_file)],
+                capture_output=True,
+                text=True,
+                timeout=RUN_TIMEOUT_S,
+                check=False,
             )
         if proc.returncode != 0:
             raise HarnessFailed(f"java {command} exited {proc.returncode}:\n{_exception_lines(proc.stderr)}")
         return [line.split("\t") for line in proc.stdout.splitlines() if line]
 
 
-def build_harness() -> JavaHarness:
-    """The built harness, from the cache when its sources are unchanged."""
+@dataclass
+class RunningProducer:
+    """A Java producer process that stays up between sends (see JavaHarness.running_producer)."""
+
+    proc: subprocess.Popen[str]
+
+    def send(self, topic: str, event_class: str, event: bytes, envelope_class: str) -> Produced | str:
+        """Where the event landed, or the error line of the record the serializer refused."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("\t".join([topic, event_class, _b64(event), envelope_class]) + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        if not answer:
+            raise HarnessFailed(f"the running producer exited {self.proc.wait(RUN_TIMEOUT_S)}")
+        fields = answer.rstrip("\n").split("\t")
+        if fields[0] == "error":
+            return fields[1]
+        topic_out, partition, offset = fields
+        return Produced(topic_out, int(partition), int(offset))
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(RUN_TIMEOUT_S)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def build_harness(proto_root: Path = REPO_ROOT / "proto", cache_name: str = "interop-java") -> JavaHarness:
+    """The harness built with the classes of `proto_root`, from the cache when its sources are unchanged.
+
+    Builds of another tree than the repository's go into their own `cache_name`
+    (each cache keeps only its newest build).
+    """
     java = find_java(MIN_JAVA_MAJOR)
-    target, seconds = cached_build(PROJECT, "interop-java", MAIN_CLASS_FILE, "compile")
+    target, seconds = cached_build(PROJECT, cache_name, MAIN_CLASS_FILE, "compile", proto_root)
     return JavaHarness(java, target, seconds)
 
 
 def build_quarkus_service() -> Path:
     """The runner jar of the Quarkus service, from the cache when its sources are unchanged."""
-    target, _ = cached_build(QUARKUS_PROJECT, "interop-quarkus", QUARKUS_RUNNER, "package")
+    target, _ = cached_build(QUARKUS_PROJECT, "interop-quarkus", QUARKUS_RUNNER, "package", REPO_ROOT / "proto")
     return target / QUARKUS_RUNNER
 
 
-def cached_build(project: Path, cache_name: str, product: Path, goal: str) -> tuple[Path, float]:
+def cached_build(project: Path, cache_name: str, product: Path, goal: str, proto_root: Path) -> tuple[Path, float]:
     """Build `project` with Maven into .cache/<cache_name>/<digest> unless there; (directory, seconds spent)."""
     root = ensure_cache_root() / cache_name
-    target = root / source_digest(project)
+    target = root / source_digest(project, proto_root)
     if (target / product).is_file():
         return target, 0.0
     started = time.monotonic()
-    _build_into(project, target, product, goal)
+    _build_into(project, target, product, goal, proto_root)
     _drop_other_builds(root, keep=target)
     return target, time.monotonic() - started
 
 
-def source_digest(project: Path) -> str:
+def source_digest(project: Path, proto_root: Path) -> str:
     """What a build depends on: the project's pom and sources, and every .proto file."""
     digest = hashlib.sha256()
     sources = [project / "pom.xml", *sorted(p for p in (project / "src").rglob("*") if p.is_file())]
-    protos = sorted((REPO_ROOT / "proto").rglob("*.proto"))
-    for path in [*sources, *protos]:
+    protos = sorted(proto_root.rglob("*.proto"))
+    for path in sources:
         digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in protos:
+        name = "proto/" + path.relative_to(proto_root).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
-def _build_into(project: Path, target: Path, product: Path, goal: str) -> None:
+def _build_into(project: Path, target: Path, product: Path, goal: str, proto_root: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     # Build next to the target, then rename: an interrupted build never looks complete.
     with tempfile.TemporaryDirectory(prefix=f".{target.name}.", dir=target.parent) as tmp:
@@ -159,7 +213,7 @@ def _build_into(project: Path, target: Path, product: Path, goal: str) -> None:
             [
                 "-f",
                 str(project / "pom.xml"),
-                f"-Dss3.proto.dir={REPO_ROOT / 'proto'}",
+                f"-Dss3.proto.dir={proto_root}",
                 f"-Dss3.build.dir={staged}",
                 "-DskipTests",
                 goal,
@@ -179,6 +233,14 @@ def _drop_other_builds(root: Path, *, keep: Path) -> None:
     for entry in root.iterdir():
         if entry != keep and entry.is_dir() and not entry.name.startswith("."):
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def _write_config(path: Path, config: Mapping[str, str]) -> Path:
+    # The file holds the registry password: readable by this user only.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.writelines(f"{key}={value}\n" for key, value in config.items())
+    return path
 
 
 def _b64(data: bytes) -> str:

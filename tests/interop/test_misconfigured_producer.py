@@ -3,9 +3,10 @@
 The foreign versions are registered the way confluent-kafka's ProtobufSerializer
 does with its default `auto.register.schemas=True` against Apicurio's
 Confluent-compatible API: a base64 FileDescriptorProto per subject. Serdes that
-resolve `latest` (the Java serde with find-latest) then break; `ss3-schema
-register` must fail naming the artifacts, and `--restore-latest` must make
-every event flow again.
+resolve `latest` (the Java serde with find-latest) then break, while Java
+producers configured as the docs say (pinned to their release's branch) keep
+producing; `ss3-schema register` must fail naming the artifacts, and
+`--restore-latest` must make every event flow again.
 
 Runs after test_java_serde.py (file order) and leaves the registry restored.
 """
@@ -49,6 +50,12 @@ def auto_register_like_confluent(registry: Any, subject: str, file: Any) -> None
     assert response.status_code == 200, response.text
 
 
+def resolving_latest(config: dict[str, str]) -> dict[str, str]:
+    """The producer configuration with `find-latest` instead of the release's branch."""
+    unpinned = {key: value for key, value in config.items() if key != "apicurio.registry.artifact.version"}
+    return unpinned | {"apicurio.registry.find-latest": "true"}
+
+
 def test_register_names_foreign_latest_versions_and_restore_makes_events_flow_again(
     java_harness: JavaHarness, kafka_broker: RunningKafka, registered: Any
 ) -> None:
@@ -57,7 +64,8 @@ def test_register_names_foreign_latest_versions_and_restore_makes_events_flow_ag
 
     noticed = run_cli("register", cwd=REPO_ROOT, env=env_for(registered))
     with pytest.raises(HarnessFailed):
-        java_harness.produce(java_producer(kafka_broker, registered), java_rows())
+        java_harness.produce(resolving_latest(java_producer(kafka_broker, registered)), java_rows())
+    pinned = java_harness.produce(java_producer(kafka_broker, registered), java_rows())
     restored = run_cli("register", "--restore-latest", cwd=REPO_ROOT, env=env_for(registered))
     rerun = run_cli("register", cwd=REPO_ROOT, env=env_for(registered))
 
@@ -68,6 +76,7 @@ def test_register_names_foreign_latest_versions_and_restore_makes_events_flow_ag
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert f"restored     {MONEY}" in restored.stdout
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert len(pinned) == len(EVENTS)
     assert "(unchanged: 12)" in rerun.stdout
     produced = java_harness.produce(java_producer(kafka_broker, registered), java_rows())
     consumed = java_consume(java_harness, kafka_broker, registered, produced)

@@ -21,6 +21,7 @@ from devservices.jvm import find_java
 from devservices.kafka import RunningKafka
 from tests.docs.snippets import code
 from tests.helpers import server_unavailable
+from tests.interop.conftest import checkout_release
 from tests.interop.harness import MIN_JAVA_MAJOR, build_quarkus_service
 
 pytestmark = pytest.mark.integration
@@ -49,6 +50,8 @@ def test_documented_configuration_sends_and_reads_generated_classes(
         "SS3_REGISTRY_URL": registered.url,
         "SS3_REGISTRY_USERNAME": user,
         "SS3_REGISTRY_PASSWORD": password,
+        # `ss3-protos.version` of the page's block: the release whose classes the service has.
+        "SS3_PROTOS_VERSION": checkout_release(),
     }
 
     proc = subprocess.run(

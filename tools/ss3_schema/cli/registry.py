@@ -19,6 +19,7 @@ from ss3_schema.gate.images import build_image
 from ss3_schema.registry.plan import STRATEGIES, plan_registration
 from ss3_schema.registry.predict import STRATEGY_ENV
 from ss3_schema.registry.register import COMPATIBILITY_LEVELS, DEFAULT_COMPATIBILITY, DEFAULT_JOBS, register
+from ss3_schema.workspace import read_version
 
 
 @click.command("register")
@@ -72,6 +73,7 @@ def register_command(
 ) -> int:
     """Register every event schema (and what it imports) in the registry."""
     ws = workspace(root)
+    release = read_version(ws)
     with (
         console.progress("register: compiling the schemas and registering them"),
         connect(registry_url, timeout, retries, ca_bundle) as client,
@@ -85,5 +87,6 @@ def register_command(
             dry_run=dry_run,
             jobs=jobs,
             restore_latest=restore_latest,
+            release_branch=release,
         )
     return emit_registration(result, fmt, "register")

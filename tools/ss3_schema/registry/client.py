@@ -264,6 +264,23 @@ class RegistryClient:
             raise self._unexpected(response, f"adding a version to {new.artifact_id}")
         return rejection
 
+    def set_branch(self, group: str, artifact_id: str, branch: str, version: str) -> None:
+        """Make `branch` of the artifact hold exactly `version` (created if missing; idempotent).
+
+        Serdes resolve it with the version expression `branch=<branch>`.
+        """
+        branches = f"/groups/{_seg(group)}/artifacts/{_seg(artifact_id)}/branches"
+        doing = f"putting version {version} of {artifact_id} on branch {branch}"
+        replace = {"versions": [version]}
+        response = self._call("PUT", f"{branches}/{_seg(branch)}/versions", json=replace)
+        if response.status_code == 404:
+            response = self._call("POST", branches, json={"branchId": branch, **replace})
+            if response.status_code == 409:
+                # Created by a concurrent run between our PUT and POST: replace its versions.
+                response = self._call("PUT", f"{branches}/{_seg(branch)}/versions", json=replace)
+        if response.status_code not in (200, 204):
+            raise self._unexpected(response, doing)
+
     def latest_version(self, group: str, artifact_id: str) -> VersionInfo | None:
         """The version serdes resolve as `latest` (branch=latest); None when the artifact does not exist."""
         path = f"/groups/{_seg(group)}/artifacts/{_seg(artifact_id)}/versions/branch=latest"

@@ -125,6 +125,7 @@ class _Run:
     restore_latest: bool = False
     guard_latest: bool = True
     as_reader: bool = False
+    release_branch: str | None = None
     artifact_ids: dict[str, str] = field(default_factory=dict)  # file -> artifact id
     pinned: dict[str, str] = field(default_factory=dict)  # file -> version dependents reference
     pending: set[str] = field(default_factory=set)  # files whose new version a dry run did not persist
@@ -132,6 +133,13 @@ class _Run:
     blocked: dict[str, Action] = field(default_factory=dict)  # files rejected or skipped
 
     def register(self, artifact: PlannedArtifact) -> Outcome:
+        outcome = self._register(artifact)
+        if self.release_branch and not self.dry_run and outcome.action in _ON_RELEASE_BRANCH:
+            # The repository's version, whatever `latest` is: what producers of this release resolve.
+            self.client.set_branch(self.group, artifact.artifact_id, self.release_branch, self.pinned[artifact.file])
+        return outcome
+
+    def _register(self, artifact: PlannedArtifact) -> Outcome:
         self.artifact_ids[artifact.file] = artifact.artifact_id
         blocker = next((dep for dep in artifact.imports if dep in self.blocked), None)
         if blocker is not None:
@@ -282,6 +290,7 @@ def register(
     restore_latest: bool = False,
     guard_latest: bool = True,
     as_reader: bool = False,
+    release_branch: str | None = None,
 ) -> RegisterResult:
     """Register `artifacts` (dependencies first) in `group`; rule violations are outcomes, not errors.
 
@@ -292,10 +301,24 @@ def register(
     `guard_latest=False` skips that check (the PR gate asks only about rules).
     `as_reader` (implies a dry run) asks only what an `sr-readonly` account may:
     the rules' verdict, without telling unchanged content from a new version.
+    With `release_branch` (the release VERSION), every artifact's version with the
+    repository's content is put on the branch of that name, alone, so that
+    producers built with this release resolve it (`branch=<VERSION>`) whatever
+    becomes latest later.
     """
     dry_run = dry_run or as_reader
     known = _known_versions(client.group_versions(group)) if artifacts else {}
-    run = _Run(client, group, compatibility, dry_run, known, restore_latest, guard_latest, as_reader)
+    run = _Run(
+        client,
+        group,
+        compatibility,
+        dry_run,
+        known,
+        restore_latest,
+        guard_latest,
+        as_reader=as_reader,
+        release_branch=release_branch,
+    )
     outcomes: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="ss3-register") as pool:
         for wave in _waves(artifacts):
@@ -303,6 +326,12 @@ def register(
             # only read what earlier waves recorded.
             outcomes.update((a.file, outcome) for a, outcome in zip(wave, pool.map(run.register, wave), strict=True))
     return RegisterResult(group, dry_run, tuple(outcomes[a.file] for a in artifacts))
+
+
+# Outcomes after which the repository's content is a version of the artifact.
+_ON_RELEASE_BRANCH = frozenset(
+    {Action.CREATE, Action.NEW_VERSION, Action.UNCHANGED, Action.NOT_LATEST, Action.RESTORED}
+)
 
 
 def _waves(artifacts: Sequence[PlannedArtifact]) -> list[list[PlannedArtifact]]:

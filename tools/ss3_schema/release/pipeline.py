@@ -41,7 +41,7 @@ from ss3_schema.release import maven, versioning
 from ss3_schema.release.publish import DirectoryIndex, Index, file_sha256, open_index, publish
 from ss3_schema.release.tool import release_tool
 from ss3_schema.toolchain import run_git
-from ss3_schema.workspace import Workspace
+from ss3_schema.workspace import Workspace, read_version
 
 LOCAL_INDEX_DIR = "index"
 REMOTE = "origin"
@@ -326,7 +326,7 @@ def register_event_schemas(ws: Workspace, target: RegistryTarget | None) -> Done
     if target is None:
         return Done("planned", f"registry not configured: would register {_describe_plan(artifacts)}")
     with connect(connection_from_env(target.url, os.environ)) as client:
-        result = register(client, artifacts, group=target.group)
+        result = register(client, artifacts, group=target.group, release_branch=read_version(ws))
     if result.rejected:
         rejected = ", ".join(outcome.artifact_id for outcome in result.rejected)
         raise RegistrationRejected(f"the registry's rules rejected {rejected}; see `ss3-schema register --dry-run`")

@@ -3,9 +3,11 @@ package com.shopstar3.interop;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Descriptors.OneofDescriptor;
 import com.google.protobuf.Message;
+import java.io.BufferedReader;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,6 +41,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * <pre>
  * produce     CONFIG RECORDS   RECORDS: topic, event class, base64 event, topic envelope class
  * produce-raw CONFIG RECORDS   RECORDS: topic, base64 value, headers (name=base64,...)
+ * produce-stream CONFIG -      RECORDS as for produce, read from stdin as they come
  * consume     CONFIG READS     READS: topic, partition, first offset, count
  * consume-raw CONFIG READS
  * </pre>
@@ -50,6 +53,11 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * base64(payload) headers" (consume: the event's class and bytes, or "-" when the envelope
  * holds no event this build knows) or "topic partition offset base64(value) headers"
  * (consume-raw). A failure prints the exception and exits 1.
+ *
+ * <p>{@code produce-stream} is one producer that keeps running, as a service does: it sends each
+ * row as soon as it reads it from stdin and answers with one line, "topic partition offset" or
+ * "error" and the exception's messages (the record was refused; the producer goes on), until stdin
+ * closes.
  */
 public final class Harness {
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
@@ -64,8 +72,12 @@ public final class Harness {
       System.exit(2);
     }
     Properties config = load(Path.of(args[1]));
-    List<String[]> rows = rows(Path.of(args[2]));
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    if (args[0].equals("produce-stream")) {
+      produceStream(config, out);
+      System.exit(0);
+    }
+    List<String[]> rows = rows(Path.of(args[2]));
     try {
       switch (args[0]) {
         case "produce" -> produce(config, rows, out);
@@ -110,6 +122,34 @@ public final class Harness {
         out.println(String.join("\t", sent.topic(), "" + sent.partition(), "" + sent.offset()));
       }
     }
+  }
+
+  private static void produceStream(Properties config, PrintStream out) throws Exception {
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    try (KafkaProducer<String, Message> producer = new KafkaProducer<>(config)) {
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        if (line.isBlank()) {
+          continue;
+        }
+        String[] row = line.split("\t", -1);
+        try {
+          Message envelope = wrap(row[3], parse(row[1], UNB64.decode(row[2])));
+          RecordMetadata sent = producer.send(new ProducerRecord<>(row[0], envelope)).get();
+          out.println(String.join("\t", sent.topic(), "" + sent.partition(), "" + sent.offset()));
+        } catch (Exception error) {
+          out.println("error\t" + messages(error));
+        }
+      }
+    }
+  }
+
+  /** The messages of an exception and its causes, on one line. */
+  private static String messages(Throwable error) {
+    List<String> parts = new ArrayList<>();
+    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+      parts.add(cause.getClass().getName() + ": " + cause.getMessage());
+    }
+    return String.join(" <- ", parts).replaceAll("[\\t\\r\\n]+", " ");
   }
 
   /** The generated class named by the row, filled from the protobuf bytes Python wrote. */
