@@ -31,6 +31,7 @@ from ss3.kafka import (
     UnknownSchemaError,
     wire,
 )
+from ss3.kafka.registry import parse_schema
 from ss3.orders.v1 import order_events_pb2
 
 from tests.kafka.events import fill
@@ -254,3 +255,39 @@ def test_a_reader_of_a_headers_framed_record_names_the_headers_it_saw() -> None:
     assert f"{seen}, so its producer uses Apicurio's headers framing" in message
     assert "traceparent" not in message
     assert (caught.value.topic, caught.value.partition, caught.value.offset) == (ORDERS, 0, 3)
+
+
+def test_a_member_this_version_does_not_know_is_named_from_the_records_schema() -> None:
+    # A newer release's schema: the envelope gained OrderArchived as member 4.
+    newer = """syntax = "proto3";
+package ss3.orders.v1;
+message OrderEvents {
+  ss3.common.v1.EventMetadata metadata = 1;
+  oneof event {
+    OrderPlaced order_placed = 2;
+    OrderCancelled order_cancelled = 3;
+    ss3.orders.v1.OrderArchived order_archived = 4;
+  }
+}
+message OrderPlaced {}
+message OrderCancelled {}
+message OrderArchived {}
+"""
+
+    class Newer(Schemas):
+        def schema(self, content_id: int) -> Schema:
+            self.calls += 1
+            return parse_schema(content_id, newer)
+
+    value = GOOD[: wire.HEADER_SIZE] + wire.field_key(4) + b"\x02\x12\x00"
+    with pytest.raises(UnexpectedEventError) as caught:
+        Deserializer(Newer()).deserialize(ORDERS, value, partition=0, offset=8)  # type: ignore[arg-type]
+    assert "member 4 of ss3.orders.v1.OrderEvents (OrderArchived in the record's schema)" in str(caught.value)
+    assert (caught.value.offset, caught.value.schema_id) == (8, ORDERS_ID)
+
+
+def test_the_registered_envelope_members_are_read_from_the_schema_text() -> None:
+    text = (ROOT / "proto/ss3/orders/v1/order_events.proto").read_text(encoding="utf-8")
+    schema = parse_schema(ORDERS_ID, text)
+    assert schema.messages[0] == "OrderEvents"
+    assert schema.members == ((2, "OrderPlaced"), (3, "OrderCancelled"))

@@ -76,6 +76,12 @@ class Schema:
     content_id: int
     package: str
     messages: tuple[str, ...]
+    # (number, type name) of the first message's oneof members: the topic envelope's events,
+    # so that a reader older than the schema can name an event type it has no class for.
+    members: tuple[tuple[int, str], ...] = ()
+
+    def member_name(self, number: int) -> str | None:
+        return dict(self.members).get(number)
 
     def full_name(self, simple_name: str) -> str:
         return f"{self.package}.{simple_name}" if self.package else simple_name
@@ -87,17 +93,28 @@ def parse_schema(content_id: int, text: str) -> Schema:
     depth = 0
     package = ""
     messages: list[str] = []
+    members: list[tuple[int, str]] = []
+    in_oneof = False
     for index, word in enumerate(tokens):
         if word == "{":
             depth += 1
+            in_oneof = in_oneof or (len(messages) == 1 and depth == 2 and tokens[index - 2] == "oneof")
         elif word == "}":
             depth -= 1
+            in_oneof = in_oneof and depth >= 2
         elif depth == 0 and index + 1 < len(tokens):
             if word == "package":
                 package = tokens[index + 1]
             elif word == "message":
                 messages.append(tokens[index + 1])
-    return Schema(content_id, package, tuple(messages))
+        elif in_oneof and depth == 2 and _is_field(tokens, index):
+            members.append((int(tokens[index + 3]), word.rsplit(".", 1)[-1]))
+    return Schema(content_id, package, tuple(messages), tuple(members))
+
+
+def _is_field(tokens: list[str], index: int) -> bool:
+    """`TYPE name = NUMBER` starts at `index` (a oneof member)."""
+    return index + 3 < len(tokens) and tokens[index + 2] == "=" and tokens[index + 3].isdigit()
 
 
 @dataclass(frozen=True)

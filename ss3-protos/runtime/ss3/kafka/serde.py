@@ -282,14 +282,23 @@ class Deserializer:
         cls = envelope.event_of.get(number)
         if cls is None:
             raise UnexpectedEventError(
-                f"the record's event is member {number} of {envelope.name}, an event type this version of "
-                "ss3-protos does not know (a newer one: upgrade the wheel, or skip the record)",
+                f"the record's event is member {number} of {envelope.name}{self._named(schema_id, number)}, "
+                "an event type this version of ss3-protos does not know (a newer one: upgrade the wheel, "
+                "or skip the record)",
                 schema_id=schema_id,
             )
         # The envelope's metadata is appended after the event's bytes, so it is what the
         # returned event carries (protobuf merges repeated occurrences, the last one winning).
         event_bytes = value[start:stop] if metadata is None else value[start:stop] + value[metadata[0] : metadata[1]]
         return _parse(cls, event_bytes, 0, schema_id)
+
+    def _named(self, schema_id: int, number: int) -> str:
+        """` (<Type> in the record's schema)` when that schema (looked up already) names the member."""
+        try:
+            name = self.registry.schema(schema_id).member_name(number)
+        except Ss3KafkaError:
+            return ""
+        return f" ({name} in the record's schema)" if name else ""
 
 
 HeadersIn = Mapping[str, bytes | None] | list[tuple[str, bytes | None]] | None
