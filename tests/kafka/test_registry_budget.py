@@ -17,13 +17,18 @@ from ss3.kafka import ConfigError, Deserializer, Registry, RegistryError, Unknow
 from tests.fakes import SILENT, Answer, FakeServer, Request
 
 ORDERS = topics.SS3_ORDERS_ORDER_EVENTS_V1
-SCHEMA = b'syntax = "proto3";\npackage ss3.orders.v1;\nmessage OrderPlaced {}\nmessage OrderCancelled {}\n'
+SCHEMA = (
+    b'syntax = "proto3";\npackage ss3.orders.v1;\n'
+    b"message OrderEvents {\n  oneof event {\n    OrderPlaced order_placed = 2;\n  }\n}\n"
+    b"message OrderPlaced {}\nmessage OrderCancelled {}\n"
+)
 KNOWN_ID = 1
 POLL = 1_000
 
 
 def record(schema_id: int) -> bytes:
-    return wire.payload_prefix(schema_id, "OrderPlaced")
+    """An empty OrderPlaced in the topic envelope, framed with `schema_id`."""
+    return wire.confluent_prefix(schema_id) + wire.field_key(2) + b"\x00"
 
 
 class Switchable:
@@ -96,7 +101,7 @@ def test_after_the_outage_time_one_probe_asks_again(server: FakeServer, behaviou
     with pytest.raises(RegistryError):
         registry.schema(KNOWN_ID)
     behaviour.hang = False
-    assert registry.schema(KNOWN_ID).messages == ("OrderPlaced", "OrderCancelled")
+    assert registry.schema(KNOWN_ID).messages == ("OrderEvents", "OrderPlaced", "OrderCancelled")
 
 
 def test_a_remembered_outage_fails_fast_until_its_time_is_up(server: FakeServer, behaviour: Switchable) -> None:
