@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Self
 
 
-class LoopbackServer:
-    """Serves `handler` on a free 127.0.0.1 port in a daemon thread until closed."""
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], name: str) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
+    def handle_error(self, request: object, client_address: object) -> None:
+        # The fakes drop and reset connections on purpose; a client that hangs up is no test failure,
+        # and the default handler would print its traceback into the test run's output.
+        pass
+
+
+class LoopbackServer:
+    """Serves `handler` on a free 127.0.0.1 port in a daemon thread until closed (over TLS with `tls`)."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], name: str, *, tls: ssl.SSLContext | None = None) -> None:
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self._scheme = "https" if tls else "http"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
+        )
         self._thread.start()
 
     @property
@@ -23,7 +37,7 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self._scheme}://127.0.0.1:{self.port}"
 
     def close(self) -> None:
         self._server.shutdown()

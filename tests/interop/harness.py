@@ -21,6 +21,7 @@ import base64
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -119,16 +120,10 @@ class JavaHarness:
             config_file = _write_config(Path(tmp) / "client.properties", config)
             rows_file = Path(tmp) / "rows.tsv"
             rows_file.write_text("".join("\t".join(row) + "\n" for row in rows), encoding="utf-8")
-            proc = subprocess.run(
-                [*self._argv(command, config_file), str(rows_file)],
-                capture_output=True,
-                text=True,
-                timeout=RUN_TIMEOUT_S,
-                check=False,
-            )
-        if proc.returncode != 0:
-            raise HarnessFailed(f"java {command} exited {proc.returncode}:\n{_exception_lines(proc.stderr)}")
-        return [line.split("\t") for line in proc.stdout.splitlines() if line]
+            returncode, stdout, stderr = _run_with_deadline([*self._argv(command, config_file), str(rows_file)])
+        if returncode != 0:
+            raise HarnessFailed(f"java {command} exited {returncode}:\n{_exception_lines(stderr)}")
+        return [line.split("\t") for line in stdout.splitlines() if line]
 
 
 @dataclass
@@ -160,6 +155,36 @@ class RunningProducer:
             if self.proc.poll() is None:
                 self.proc.kill()
                 self.proc.wait()
+
+
+class HarnessHung(AssertionError):
+    """A Java step was still running at its deadline; the message carries where its main thread was."""
+
+
+def _run_with_deadline(argv: list[str]) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of one JVM; past RUN_TIMEOUT_S, its thread dump instead of a bare timeout."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        # SIGQUIT makes the JVM print every thread's stack to stdout: what it waited for.
+        proc.send_signal(signal.SIGQUIT)
+        time.sleep(2)
+        proc.kill()
+        stdout, stderr = proc.communicate()
+        raise HarnessHung(
+            f"{argv[-3]} still running after {RUN_TIMEOUT_S} s; threads:\n{_busy_threads(stdout)}\n"
+            f"stderr:\n{_exception_lines(stderr)}"
+        ) from None
+    return proc.returncode, stdout, stderr
+
+
+def _busy_threads(dump: str) -> str:
+    """The thread-dump stacks that hold project, Kafka or Apicurio frames (the rest is JVM housekeeping)."""
+    stacks = [block for block in dump.split("\n\n") if block.startswith('"')]
+    wanted = ("com.shopstar3", "org.apache.kafka", "io.apicurio", "io.vertx", "java.net")
+    busy = [block for block in stacks if any(name in block for name in wanted)]
+    return "\n\n".join(busy)[-12000:] or dump[-4000:]
 
 
 def build_harness(proto_root: Path = REPO_ROOT / "proto", cache_name: str = "interop-java") -> JavaHarness:

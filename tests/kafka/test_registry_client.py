@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import datetime
 import ssl
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from ss3.kafka import ConfigError, Registry, RegistryAuthError, RegistryError
+
+from tests.loopback import LoopbackServer
 
 SCHEMA = b'syntax = "proto3";\npackage ss3.orders.v1;\nmessage OrderPlaced {}\nmessage OrderCancelled {}\n'
 
@@ -30,11 +31,9 @@ class Loopback:
     def __init__(self, expected: str | None, tls: ssl.SSLContext | None = None) -> None:
         self.expected = expected
         self.seen: list[str | None] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        if tls is not None:
-            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
-        self.url = f"{'https' if tls else 'http'}://localhost:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LoopbackServer(self._handler(), "registry-fake", tls=tls)
+        # By name: the TLS certificate is issued to localhost.
+        self.url = f"{'https' if tls else 'http'}://localhost:{self._server.port}"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         loopback = self
@@ -56,8 +55,7 @@ class Loopback:
         return Handler
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
 
 
 @pytest.fixture

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from ss3_schema.release.publish import (
 from ss3_schema.release.simple_index import parse_project_page
 
 from tests import wheels
+from tests.loopback import LoopbackServer
 
 SECRET = "pa55-w0rd-never-shown"
 NO_WAIT = RetryPolicy(attempts=3, backoff_s=0.0)
@@ -84,16 +84,9 @@ def stub() -> Iterator[Stub]:
         def log_message(self, *_: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    try:
+    with LoopbackServer(Handler, "index-fake") as server:
+        state.url = f"{server.url}/"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def http_index(stub: Stub, *, index_url: str | None = None, password: str = SECRET) -> HttpIndex:
