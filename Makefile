@@ -120,9 +120,26 @@ $(NPM_STAMP): tests/js/package.json tests/js/package-lock.json
 	cd $(NPM_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Tiers (tests/tiers.py): unit = no network; integration = our servers on 127.0.0.1;
+# interop = the other side's real code. Workers: a module stays on one, the interop tier on one.
+WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadgroup
+
 .PHONY: test
-test: $(GEN_STAMP) style browser js-deps ## Run the whole test suite (starts Apicurio, Kafka and pypiserver on 127.0.0.1)
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: $(GEN_STAMP) style browser js-deps ## style, then every tier at once (starts Apicurio, Kafka, pypiserver, nginx on 127.0.0.1)
+	$(PYTEST) $(PYTEST_ARGS)
+
+.PHONY: test-unit
+test-unit: $(GEN_STAMP) ## Unit tier: no network at all (a socket fails the test)
+	$(PYTEST) -m unit $(PYTEST_ARGS)
+
+.PHONY: test-integration
+test-integration: $(GEN_STAMP) ## Integration tier: Apicurio, Kafka, pypiserver, nginx on 127.0.0.1
+	$(PYTEST) -m integration $(PYTEST_ARGS)
+
+.PHONY: test-interop
+test-interop: $(GEN_STAMP) browser js-deps ## Interop tier: Java serde, Quarkus, ClickHouse, chromium, AsyncAPI parser, pip
+	$(PYTEST) -m interop $(PYTEST_ARGS)
 
 .PHONY: bench
 bench: $(GEN_STAMP) ## Benchmarks: ratios against the raw tools

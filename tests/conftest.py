@@ -10,6 +10,7 @@ from tests.helpers import SchemaRepo, make_schema_repo
 
 # The real servers, one per test session each: Apicurio Registry, pypiserver, Kafka.
 pytest_plugins = [
+    "tests.tiers",
     "tests.integration.registry_fixture",
     "tests.integration.pypi_fixture",
     "tests.integration.kafka_fixture",

@@ -64,7 +64,7 @@ def produce_cancelled(bootstrap: str) -> str:
     return envelope.order_cancelled.order_id
 
 
-@pytest.mark.integration
+@pytest.mark.interop
 def test_the_server_steps_create_the_tables(kafka_broker: RunningKafka, bundle_dir: Path, tmp_path: Path) -> None:
     client = tmp_path / "bin" / "clickhouse-client"
     client.parent.mkdir()
@@ -86,7 +86,7 @@ def test_the_server_steps_create_the_tables(kafka_broker: RunningKafka, bundle_d
         assert table in proc.stdout
 
 
-@pytest.mark.integration
+@pytest.mark.interop
 def test_the_chdb_loop_reads_the_topic(kafka_broker: RunningKafka, bundle_dir: Path, tmp_path: Path) -> None:
     order_id = produce_cancelled(kafka_broker.bootstrap)
     script = tmp_path / "chdb_recipe.py"

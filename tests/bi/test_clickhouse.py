@@ -32,7 +32,7 @@ from tests.interop.conftest import java_producer
 from tests.interop.harness import JavaHarness
 from tests.kafka.events import every_event, fill
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.interop
 
 ORDERS = topics.SS3_ORDERS_ORDER_EVENTS_V1
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from ss3_schema.catalog.model import read_catalog
 from ss3_schema.gate.images import build_image
 
 from tests.catalog.browser import parse_asyncapi
 from tests.helpers import REPO_ROOT
+
+pytestmark = pytest.mark.interop
 
 
 def test_the_official_parser_reads_it_with_zero_errors(real_catalog: Path) -> None:

@@ -19,6 +19,8 @@ from ss3_schema.gate.images import build_image
 from tests.catalog.hard_inputs import hard_events_proto
 from tests.helpers import SchemaRepo
 
+pytestmark = pytest.mark.interop
+
 
 def _compile(text: str, tmp: Path) -> descriptor_pb2.FileDescriptorProto:
     (tmp / "event.proto").write_text(text, encoding="utf-8")

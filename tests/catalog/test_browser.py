@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from ss3_schema.catalog.model import read_catalog
 from ss3_schema.gate.images import build_image
 
 from tests.catalog.browser import OUTPUT_DIR, open_page
 from tests.helpers import REPO_ROOT
+
+pytestmark = pytest.mark.interop
 
 
 def _real_topics_and_events() -> tuple[list[str], list[str]]:

@@ -34,6 +34,7 @@ def test_version_option(schema_repo: SchemaRepo) -> None:
     assert proc.stdout.startswith("ss3-schema ") and proc.stdout.strip().split()[-1][0].isdigit()
 
 
+@pytest.mark.integration  # sockets on 127.0.0.1
 def test_unreachable_registry_still_reports_every_other_verdict(schema_repo: SchemaRepo) -> None:
     _pr(schema_repo, DROPPED, "")
     env = {"SS3_REGISTRY_RETRIES": "0", "SS3_REGISTRY_TIMEOUT": "2"}
@@ -43,6 +44,7 @@ def test_unreachable_registry_still_reports_every_other_verdict(schema_repo: Sch
     assert "error:" in proc.stderr
 
 
+@pytest.mark.integration  # sockets on 127.0.0.1
 def test_unreachable_registry_on_a_clean_change_exits_2_with_the_verdict(schema_repo: SchemaRepo) -> None:
     _pr(schema_repo, REFUNDED, ADDED)
     env = {"SS3_REGISTRY_RETRIES": "1", "SS3_REGISTRY_TIMEOUT": "2"}

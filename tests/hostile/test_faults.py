@@ -26,6 +26,8 @@ from tests.helpers import SchemaRepo, git, make_schema_repo, run_cli
 from tests.hostile.test_inputs import one_error_line
 from tests.wheels import make_wheel
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def package_repo(tmp_path: Path) -> SchemaRepo:

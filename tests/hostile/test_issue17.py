@@ -338,6 +338,7 @@ def test_issue17_item05_the_action_never_prints_the_index_password(tmp_path: Pat
 OPENAPI = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
 
 
+@pytest.mark.integration  # sockets on 127.0.0.1
 @pytest.mark.parametrize(("option", "value"), [("--artifact-id", ".."), ("--artifact-id", "."), ("--group", "..")])
 def test_issue17_item06_dot_ids_are_refused_before_any_request(tmp_path: Path, option: str, value: str) -> None:
     spec = tmp_path / "api.yaml"
@@ -357,6 +358,7 @@ def test_issue17_item06_dot_ids_are_refused_before_any_request(tmp_path: Path, o
     assert sent == []
 
 
+@pytest.mark.integration  # sockets on 127.0.0.1
 def test_issue17_item06_the_client_never_sends_a_dot_segment() -> None:
     from ss3_schema.errors import UsageError  # noqa: PLC0415
     from ss3_schema.registry.auth import NoAuth  # noqa: PLC0415

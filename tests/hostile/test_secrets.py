@@ -20,6 +20,8 @@ from tests.fakes import Answer, FakeServer, Request
 from tests.helpers import SchemaRepo, run_cli
 from tests.wheels import make_wheel
 
+pytestmark = pytest.mark.integration
+
 SECRET = "S3cr3t-never-printed"
 
 

@@ -19,7 +19,7 @@ from confluent_kafka import Consumer, Producer
 
 from tests.helpers import REPO_ROOT, server_unavailable
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 
 PROTO = 'syntax = "proto3";\npackage ss3.restart.v1;\nmessage {name} {{\n  string id = 1;\n}}\n'
 

@@ -14,7 +14,7 @@ from devservices.maven_repo import MavenRepoError, RunningMavenRepo, start_maven
 from tests.helpers import SchemaRepo, run_cli, server_unavailable
 from tests.integration.pypi_fixture import PypiIndex, make_package_repo, run_release, summary
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 
 VERSION = "4.0.0"
 VERSION_DIR = f"com/shopstar3/ss3-protos/{VERSION}"

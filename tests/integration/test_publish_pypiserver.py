@@ -16,7 +16,7 @@ from tests.integration.pypi_fixture import (
     pip_install,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 
 # Versions of their own keep these tests independent of the release tests on the same index.
 VERSION = "3.0.0"

@@ -26,7 +26,7 @@ from tests.integration.pypi_fixture import (
     summary,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 
 EVENTS = "proto/ss3/orders/v1/order_events.proto"
 REFUNDED = "  ss3.common.v1.Money refunded = 4;\n"

@@ -19,7 +19,7 @@ from tests.integration.pypi_fixture import (
 )
 from tests.integration.registry_fixture import RegistryReader, env_for
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 
 VERSION = "2.0.0"  # of its own: the index is shared with the other publish and release tests
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.integration.pypi_fixture import make_package_repo, run_release
 
-pytestmark = [pytest.mark.integration]
+pytestmark = pytest.mark.integration
 
 EVENTS = "proto/ss3/orders/v1/order_events.proto"
 

@@ -33,7 +33,7 @@ from tests.helpers import REPO_ROOT, git
 from tests.integration.pypi_fixture import PypiIndex, repack_installed
 from tests.integration.registry_fixture import RegistryReader
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 
 # A version of its own: the index is shared with the release tests.
 TOOL_VERSION = "3.0.0"

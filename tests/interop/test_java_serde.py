@@ -28,7 +28,7 @@ from tests.interop.conftest import java_consumer, java_producer
 from tests.interop.harness import Consumed, HarnessFailed, JavaHarness, Produced
 from tests.kafka.events import every_event, fill
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.interop
 
 EVENTS = [(topic, fill(cls())) for topic, cls in every_event()]
 POLL_TIMEOUT_S = 60.0

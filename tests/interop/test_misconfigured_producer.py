@@ -30,7 +30,7 @@ from tests.interop.conftest import java_producer
 from tests.interop.harness import HarnessFailed, JavaHarness
 from tests.interop.test_java_serde import EVENTS, generated_class, java_consume, java_rows
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.interop
 
 ORDER_EVENTS = "ss3.orders.order-events.v1-value"
 MONEY = "ss3/common/v1/money.proto"

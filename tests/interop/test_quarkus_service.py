@@ -24,7 +24,7 @@ from tests.helpers import server_unavailable
 from tests.interop.conftest import checkout_release
 from tests.interop.harness import MIN_JAVA_MAJOR, build_quarkus_service
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.interop
 
 RUN_TIMEOUT_S = 180
 

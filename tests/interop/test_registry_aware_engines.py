@@ -38,7 +38,7 @@ from tests.interop.test_java_serde import (
     python_registry,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.interop
 
 __all__ = ["java_produced"]  # the Java-written records, a fixture shared with test_java_serde.py
 

@@ -42,7 +42,7 @@ from tests.interop.harness import HarnessFailed, JavaHarness, Produced, build_ha
 from tests.interop.test_java_serde import _collect, consume_with_python, python_registry
 from tests.kafka.events import fill
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.interop
 
 TOPIC = topics.SS3_ORDERS_ORDER_EVENTS_V1
 JAVA_PACKAGE = "com.shopstar3.ss3.orders.v1"

@@ -16,6 +16,8 @@ from ss3.kafka import ConfigError, Deserializer, Registry, RegistryError, Unknow
 
 from tests.fakes import SILENT, Answer, FakeServer, Request
 
+pytestmark = pytest.mark.integration
+
 ORDERS = topics.SS3_ORDERS_ORDER_EVENTS_V1
 SCHEMA = (
     b'syntax = "proto3";\npackage ss3.orders.v1;\n'

@@ -22,6 +22,8 @@ from ss3.kafka import ConfigError, Registry, RegistryAuthError, RegistryError
 
 from tests.loopback import LoopbackServer
 
+pytestmark = pytest.mark.integration
+
 SCHEMA = b'syntax = "proto3";\npackage ss3.orders.v1;\nmessage OrderPlaced {}\nmessage OrderCancelled {}\n'
 
 

@@ -39,6 +39,8 @@ from tests.package.runtimes import (
     runtime_table,
 )
 
+pytestmark = pytest.mark.interop
+
 RUNTIMES = runtime_table()
 # Each row is mostly subprocesses (pip, python, mypy): a few at a time keep a 2-core machine responsive.
 PARALLEL = 6
@@ -162,7 +164,6 @@ def _ok(cell: Cell, step: str) -> str:
     return proc.stdout
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("runtime", RUNTIMES, ids=lambda rt: rt.name)
 def test_wheel_installs_offline_over_the_runtime_and_pip_check_passes(cells: dict[str, Cell], runtime: Runtime) -> None:
     cell = cells[runtime.name]
@@ -170,7 +171,6 @@ def test_wheel_installs_offline_over_the_runtime_and_pip_check_passes(cells: dic
     assert "No broken requirements found" in _ok(cell, "pip check")
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("runtime", RUNTIMES, ids=lambda rt: rt.name)
 def test_every_module_imports_without_a_warning(cells: dict[str, Cell], runtime: Runtime) -> None:
     found = json.loads(_ok(cells[runtime.name], "imports"))
@@ -179,20 +179,17 @@ def test_every_module_imports_without_a_warning(cells: dict[str, Cell], runtime:
     assert "google/protobuf/timestamp.proto" in found["well_known_imports"]  # and is self-contained
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("runtime", RUNTIMES, ids=lambda rt: rt.name)
 def test_every_message_round_trips_in_binary_and_json(cells: dict[str, Cell], runtime: Runtime) -> None:
     assert json.loads(_ok(cells[runtime.name], "messages"))["messages"] >= 40
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("runtime", RUNTIMES, ids=lambda rt: rt.name)
 def test_generated_service_serves_and_answers_on_loopback(cells: dict[str, Cell], runtime: Runtime) -> None:
     reply = json.loads(_ok(cells[runtime.name], "grpc"))
     assert reply == {"order_id": "ord_1", "amount_minor": 1999, "status": "ORDER_STATUS_PAID"}
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("runtime", RUNTIMES, ids=lambda rt: rt.name)
 def test_mypy_accepts_a_consumer_and_reports_its_mistakes(cells: dict[str, Cell], runtime: Runtime) -> None:
     proc = cells[runtime.name].step("mypy")
@@ -233,8 +230,6 @@ def kafka_steps(cells: dict[str, Cell], registry: Any) -> dict[str, subprocess.C
         return dict(zip((rt.name for rt in available), pool.map(run, available), strict=True))
 
 
-@pytest.mark.slow
-@pytest.mark.integration
 @pytest.mark.parametrize("runtime", RUNTIMES, ids=lambda rt: rt.name)
 def test_kafka_serde_round_trips_every_event_as_its_topic_envelope(
     kafka_steps: dict[str, subprocess.CompletedProcess[str]], runtime: Runtime

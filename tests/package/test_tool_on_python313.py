@@ -16,6 +16,8 @@ from ss3_schema.build import generator
 
 from tests.helpers import REPO_ROOT, make_schema_repo, server_unavailable
 
+pytestmark = pytest.mark.interop
+
 GENERATED = ("_pb2.py", "_pb2_grpc.py", ".pyi", ".binpb")
 
 
@@ -23,7 +25,6 @@ def _generated(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.name.endswith(GENERATED)}
 
 
-@pytest.mark.slow
 def test_make_gen_with_a_python_313_tool_writes_what_the_311_tool_writes(tmp_path: Path) -> None:
     python313 = generator.find_python((3, 13))
     if python313 is None:

@@ -26,7 +26,7 @@ from devservices.maven import MavenError, ensure_maven, local_repository
 from tests.helpers import REPO_ROOT, SchemaRepo, server_unavailable
 from tests.integration.pypi_fixture import fresh_venv, make_package_repo, pip_install, repack_installed, run_release
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.interop
 
 VERSION = "0.7.0"
 PROJECT = REPO_ROOT / "tests" / "quarkus"

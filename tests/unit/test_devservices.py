@@ -83,6 +83,7 @@ def test_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) ->
 # Servers that keep their port and data across restarts
 
 
+@pytest.mark.integration  # sockets on 127.0.0.1
 def test_a_restart_takes_the_port_of_the_last_start(tmp_path: Path) -> None:
     common.remember_ports(tmp_path, {"port": 41234, "management_port": 41235})
 
@@ -93,6 +94,7 @@ def test_a_restart_takes_the_port_of_the_last_start(tmp_path: Path) -> None:
     assert common.kept_port(0, None, name="port", service="registry") == 0  # first start: any free port
 
 
+@pytest.mark.integration  # sockets on 127.0.0.1
 def test_a_kept_port_taken_by_another_process_is_refused_with_the_way_out(tmp_path: Path) -> None:
     with socket.socket() as other:
         other.bind(("127.0.0.1", 0))
@@ -168,6 +170,7 @@ def _service(*args: str, state_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)
 
 
+@pytest.mark.integration  # sockets on 127.0.0.1
 def test_the_package_index_comes_back_on_its_port_with_its_packages_until_reset(tmp_path: Path) -> None:
     first = _service("up", state_dir=tmp_path)
     try:

@@ -28,6 +28,8 @@ from ss3_schema.release.simple_index import parse_project_page
 from tests import wheels
 from tests.loopback import LoopbackServer
 
+pytestmark = pytest.mark.integration
+
 SECRET = "pa55-w0rd-never-shown"
 NO_WAIT = RetryPolicy(attempts=3, backoff_s=0.0)
 
