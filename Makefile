@@ -38,7 +38,7 @@ $(VENV_STAMP): requirements/tools.txt tools/pyproject.toml VERSION
 	@echo "venv: creating $(VENV) (once, about a minute)" >&2
 	@$(PYTHON) -m venv $(VENV)
 	@echo "venv: installing the pinned tools from requirements/tools.txt" >&2
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/tools.txt
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/tools.txt
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e tools
 	@echo "venv: ready" >&2
 	@touch $@
@@ -88,7 +88,7 @@ version-check: $(VENV_STAMP) ## Fail if VERSION is too small for the change sinc
 	$(BIN)/ss3-schema version --check
 
 .PHONY: release
-release: $(VENV_STAMP) ## Post-merge job: version check, gen, build, publish, register, tag (re-runnable)
+release: $(VENV_STAMP) ## Post-merge job: version check, gen, build, publish (wheel, tool, jar), register, tag (re-runnable)
 	$(BIN)/ss3-schema release $(RELEASE_ARGS)
 
 .PHONY: drift
@@ -121,9 +121,9 @@ $(NPM_STAMP): tests/js/package.json tests/js/package-lock.json
 	touch $@
 
 # Tiers (tests/tiers.py): unit = no network; integration = our servers on 127.0.0.1;
-# interop = the other side's real code. Workers: a module stays on one, the interop tier on one.
+# interop = the other side's real code. Workers: a module stays on one, the interop modules on one.
 WORKERS ?= 2
-PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadgroup
+PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadscope
 
 .PHONY: test
 test: $(GEN_STAMP) style browser js-deps ## style, then every tier at once (starts Apicurio, Kafka, pypiserver, nginx on 127.0.0.1)
@@ -187,9 +187,8 @@ status: ## What runs where (registry, Kafka, package index) and the export lines
 	@$(PYTHON) -m devservices status
 
 .PHONY: lock
-lock: $(VENV_STAMP) ## Re-pin requirements/tools.txt from requirements/tools.in
-	$(BIN)/python -m pip install --quiet -r requirements/tools.in
-	$(BIN)/python -m pip freeze --exclude-editable > requirements/tools.txt
+lock: $(VENV_STAMP) ## Re-resolve requirements/tools.txt (hashed, Python 3.11-3.13) from requirements/tools.in
+	$(BIN)/uv pip compile --quiet requirements/tools.in --universal --python-version 3.11 --generate-hashes -o requirements/tools.txt
 
 .PHONY: clean
 clean: ## Remove generated code, wheels and caches (keeps .venv and .cache)

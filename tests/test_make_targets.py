@@ -1,4 +1,4 @@
-"""`make help` and the README say the same; `make check` gives the author the VERSION the change needs."""
+"""`make help` and docs/development.md say the same; `make check` gives the author the VERSION the change needs."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ def _help_lines() -> dict[str, str]:
     return dict(line.strip().split(None, 1) for line in proc.stdout.splitlines() if line.strip())
 
 
-def test_make_help_and_the_readme_list_the_same_targets_with_the_same_words() -> None:
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    documented = dict(re.findall(r"^\| `make ([a-z-]+)` \| (.+?) \|$", readme, re.MULTILINE))
+def test_make_help_and_the_development_page_list_the_same_targets_with_the_same_words() -> None:
+    page = (REPO_ROOT / "docs" / "development.md").read_text(encoding="utf-8")
+    documented = dict(re.findall(r"^\| `make ([a-z-]+)` \| (.+?) \|$", page, re.MULTILINE))
     assert documented == _help_lines()
 
 

@@ -18,11 +18,23 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 TIERS = ("unit", "integration", "interop")
 # Fixtures that start a real server: a test asking for one is at least an integration test.
 SERVER_FIXTURES = frozenset({"registry", "legacy_registry", "kafka_broker", "pypi_index", "registry_env"})
 INTERNET = (socket.AF_INET, socket.AF_INET6)
+# The modules that hold interop tests (directories end with "/"); make test runs them on one worker.
+INTEROP_SCOPE = (
+    "tests/bi/",
+    "tests/interop/",
+    "tests/quarkus/",
+    "tests/catalog/test_asyncapi.py",
+    "tests/catalog/test_asyncapi_proto.py",
+    "tests/catalog/test_browser.py",
+    "tests/package/test_runtime_matrix.py",
+    "tests/package/test_tool_on_python313.py",
+)
 
 
 class NetworkInUnitTest(AssertionError):
@@ -40,17 +52,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         else:
             tier = _inferred_tier(item)
             item.add_marker(tier)
-        item.add_marker(pytest.mark.xdist_group(_worker_group(item, tier)))
+        if tier == "interop" and not _in_interop_scope(item.nodeid):
+            raise pytest.UsageError(
+                f"{item.nodeid} is an interop test: add its module to INTEROP_SCOPE in tests/tiers.py"
+            )
 
 
-def _worker_group(item: pytest.Item, tier: str) -> str:
-    """What runs on one worker under `pytest -n N --dist loadgroup` (make test).
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`make test` (`-n N --dist loadscope`): a module on one worker, and every interop module on the same one.
 
-    A module stays on one worker, so its module fixtures are made once. The interop
-    tests share one worker: each starts JVMs or engines, and two at once on a small
-    machine would slow both past their deadlines.
+    The interop modules each start JVMs or engines; two of them at once on a small machine
+    would slow both past their deadlines.
     """
-    return "interop" if tier == "interop" else item.nodeid.split("::")[0]
+    if config.getvalue("dist") != "loadscope":
+        return None
+    return InteropOnOneWorker(config, log)
+
+
+class InteropOnOneWorker(LoadScopeScheduling):
+    def _split_scope(self, nodeid: str) -> str:
+        return "interop" if _in_interop_scope(nodeid) else nodeid.split("::", 1)[0]
+
+
+def _in_interop_scope(nodeid: str) -> bool:
+    return nodeid.split("::", 1)[0].startswith(INTEROP_SCOPE)
 
 
 def _inferred_tier(item: pytest.Item) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 
+import click
 import pytest
+from ss3_schema.cli.main import cli
 
 from tests.helpers import REPO_ROOT, SchemaRepo, diagnostics, run_cli
 
@@ -122,3 +125,10 @@ def test_no_color_means_plain_text_even_when_colour_is_forced(schema_repo: Schem
     plain = run_cli("check", "--against", "nope", cwd=schema_repo.root, env={"SS3_FORCE_COLOR": "1", "NO_COLOR": "1"})
     assert "\x1b[" in coloured.stderr
     assert "\x1b[" not in plain.stderr and plain.stderr.startswith("error: ")
+
+
+def test_the_cli_page_lists_every_command_and_only_those() -> None:
+    page = (REPO_ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z-]+)[ `]", page, re.MULTILINE)) - {"command"}
+    with click.Context(cli) as ctx:
+        assert documented == set(cli.list_commands(ctx))

@@ -96,7 +96,7 @@ def test_make_venv_pins_everything_the_tool_declares() -> None:
     pins = {}
     for line in (REPO_ROOT / "requirements" / "tools.txt").read_text(encoding="utf-8").splitlines():
         if "==" in line and not line.startswith("#"):
-            pinned = Requirement(line.split(";")[0].strip())
+            pinned = Requirement(line.split(";")[0].removesuffix("\\").strip())
             pins[pinned.name.lower().replace("_", "-")] = next(iter(pinned.specifier)).version
     for requirement in declared:
         name = requirement.name.lower().replace("_", "-")

@@ -10,6 +10,7 @@ from ss3_schema.build.generator import ensure_generator
 from ss3_schema.errors import ConfigError, ToolError
 from ss3_schema.gate.images import CompileFailed
 from ss3_schema.report import Violation
+from ss3_schema.rules import RuleId
 from ss3_schema.validate import utf8_schemas
 from ss3_schema.workspace import PROTO_DIR, Workspace
 
@@ -61,7 +62,7 @@ def parse_diagnostics(text: str, proto_dir: Path | None = None) -> list[Violatio
         where = (int(match["line"]), int(match["col"])) if "line" in match.groupdict() else (1, 1)
         found.append(_violation(_import_path(match["file"], proto_dir), *where, match["message"]))
     if not found and text.strip():
-        found.append(Violation(PROTO_DIR, 1, 1, "COMPILE", text.strip().splitlines()[0]))
+        found.append(Violation(PROTO_DIR, 1, 1, RuleId.COMPILE, text.strip().splitlines()[0]))
     return found
 
 
@@ -75,4 +76,4 @@ def _import_path(file: str, proto_dir: Path | None) -> str:
 
 
 def _violation(file: str, line: int, col: int, message: str) -> Violation:
-    return Violation(f"{PROTO_DIR}/{file}", line, col, "COMPILE", message)
+    return Violation(f"{PROTO_DIR}/{file}", line, col, RuleId.COMPILE, message)

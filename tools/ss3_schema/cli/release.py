@@ -199,7 +199,7 @@ def release_command(
     local: bool,
     fmt: str,
 ) -> int:
-    """The main-branch job: version check, gen, build, publish, register, tag.
+    """The main-branch job: version check, gen, build, publish (wheel, tool, jar), register, tag.
 
     Safe to re-run: published files, registered schemas and the tag on HEAD
     are recognised and kept. Without an index (laptop) it publishes into

@@ -16,6 +16,7 @@ from google.protobuf.unknown_fields import UnknownFieldSet
 
 from ss3_schema.gate.images import FILE_MESSAGE_TYPE, FILE_OPTIONS, Image, location_span
 from ss3_schema.report import Violation
+from ss3_schema.rules import RuleId
 from ss3_schema.validate import topic_problem
 
 TOPIC_OPTION_NUMBER = 51000
@@ -103,7 +104,7 @@ def _check_file_topic(image: Image, fd: descriptor_pb2.FileDescriptorProto, owne
                 image,
                 fd,
                 [FILE_MESSAGE_TYPE, i],
-                "SS3_EVENT_TOPIC_DECLARED",
+                RuleId.EVENT_TOPIC_DECLARED,
                 f'Event "{fd.message_type[i].name}" is in a file that declares no Kafka topic.',
             )
             for i in events
@@ -112,14 +113,14 @@ def _check_file_topic(image: Image, fd: descriptor_pb2.FileDescriptorProto, owne
     found = []
     problem = topic_problem(topic)
     if problem is not None:
-        found.append(violation_at(image, fd, where, "SS3_EVENT_TOPIC_VALID", problem))
+        found.append(violation_at(image, fd, where, RuleId.EVENT_TOPIC_VALID, problem))
     if not events:
         found.append(
             violation_at(
                 image,
                 fd,
                 where,
-                "SS3_EVENT_TOPIC_DECLARED",
+                RuleId.EVENT_TOPIC_DECLARED,
                 f'File declares topic "{topic}" but marks no message as an event.',
             )
         )
@@ -129,7 +130,7 @@ def _check_file_topic(image: Image, fd: descriptor_pb2.FileDescriptorProto, owne
                 image,
                 fd,
                 where,
-                "SS3_EVENT_TOPIC_UNIQUE",
+                RuleId.EVENT_TOPIC_UNIQUE,
                 f'Topic "{topic}" is already declared by {image.repo_path(owners[topic])}.',
             )
         )
@@ -147,7 +148,7 @@ def _check_envelopes(image: Image, fd: descriptor_pb2.FileDescriptorProto) -> li
                     image,
                     fd,
                     [FILE_MESSAGE_TYPE, index],
-                    "SS3_EVENT_ENVELOPE",
+                    RuleId.EVENT_ENVELOPE,
                     f'{kind} "{message.name}" does not start with the envelope '
                     f'"ss3.common.v1.EventMetadata metadata = 1".',
                 )
@@ -175,7 +176,7 @@ def _check_topic_envelope(image: Image, fd: descriptor_pb2.FileDescriptorProto) 
         )
         if len(envelopes) > 1:
             problem = "A file has exactly one topic envelope, its first message"
-        return [violation_at(image, fd, where, "SS3_ENVELOPE_FIRST", problem + ".")]
+        return [violation_at(image, fd, where, RuleId.ENVELOPE_FIRST, problem + ".")]
     return _check_members(image, fd, events)
 
 
@@ -211,7 +212,7 @@ def _check_members(image: Image, fd: descriptor_pb2.FileDescriptorProto, events:
         else:
             seen.add(name)
             continue
-        found.append(violation_at(image, fd, where, "SS3_ENVELOPE_MEMBERS", problem))
+        found.append(violation_at(image, fd, where, RuleId.ENVELOPE_MEMBERS, problem))
     for name in events:
         if name not in seen:
             found.append(
@@ -219,7 +220,7 @@ def _check_members(image: Image, fd: descriptor_pb2.FileDescriptorProto, events:
                     image,
                     fd,
                     [FILE_MESSAGE_TYPE, 0],
-                    "SS3_ENVELOPE_MEMBERS",
+                    RuleId.ENVELOPE_MEMBERS,
                     f'Event "{name}" is not a member of the oneof `{ENVELOPE_ONEOF}` of "{envelope.name}".',
                 )
             )
@@ -252,7 +253,7 @@ def _compare_topic(
                 current,
                 new,
                 [PACKAGE_STATEMENT],
-                "SS3_EVENT_TOPIC_UNCHANGED",
+                RuleId.EVENT_TOPIC_UNCHANGED,
                 f'Previously declared topic "{old_topic}" was removed.',
             )
         ]
@@ -261,7 +262,7 @@ def _compare_topic(
             current,
             new,
             [FILE_OPTIONS, TOPIC_OPTION_NUMBER],
-            "SS3_EVENT_TOPIC_UNCHANGED",
+            RuleId.EVENT_TOPIC_UNCHANGED,
             f'Topic changed from "{old_topic}" to "{new_topic}".',
         )
     ]
@@ -280,7 +281,7 @@ def _compare_event_marks(
                     current,
                     new,
                     [FILE_MESSAGE_TYPE, index],
-                    "SS3_EVENT_STAYS_EVENT",
+                    RuleId.EVENT_STAYS_EVENT,
                     f'Previously declared event "{message.name}" is no longer marked as an event.',
                 )
             )
@@ -308,7 +309,7 @@ def _compare_envelope_members(
                 current,
                 new,
                 where,
-                "SS3_ENVELOPE_MEMBERS_KEPT",
+                RuleId.ENVELOPE_MEMBERS_KEPT,
                 f'Member "{field.name} = {field.number}" ({name or field.type_name}) of "{old_envelope.name}" '
                 "was removed or renumbered.",
             )

@@ -32,8 +32,9 @@ from ss3_schema import validate
 from ss3_schema.errors import ConfigError
 from ss3_schema.gate.bufconfig import gate_rules, other_modules
 from ss3_schema.report import Violation
+from ss3_schema.rules import RuleId
 
-RULE = "SS3_GATE_RULES_NARROWED"
+RULE = RuleId.GATE_RULES_NARROWED
 OVERRIDES_FILE = "gate-overrides.yaml"
 _REMOVAL_NARROWS = ("use",)
 _ADDITION_NARROWS = ("except", "ignore", "excludes")

@@ -24,6 +24,7 @@ from google.protobuf import descriptor_pb2
 from ss3_schema.gate.events import event_files, violation_at
 from ss3_schema.gate.images import FILE_MESSAGE_TYPE, FILE_OPTIONS, Image
 from ss3_schema.report import Violation
+from ss3_schema.rules import RuleId
 
 JAVA_PACKAGE_PREFIX = "com.shopstar3."
 PACKAGE_STATEMENT = 2
@@ -89,7 +90,7 @@ def _check_java_options(image: Image, fd: descriptor_pb2.FileDescriptorProto) ->
                 image,
                 fd,
                 path,
-                "SS3_JAVA_OPTIONS",
+                RuleId.JAVA_OPTIONS,
                 f"option {name} {problem}; every file sets `option {name} = {written};` so JVM services "
                 "(and the Apicurio serde's derive.class) find one generated class per message.",
             )
@@ -113,7 +114,7 @@ def _check_field_type_names(
                 image,
                 fd,
                 [*path, FIELD_TYPE_NAME],
-                "SS3_FIELD_TYPE_FULL_NAME",
+                RuleId.FIELD_TYPE_FULL_NAME,
                 f'Field "{field.name}" names {full_name} (declared in {declared_in[field.type_name]}) by a '
                 f"shorter name; write `{full_name}`: the Apicurio Java serializer compares the registered text "
                 "with the generated class and refuses short names of types from other files.",

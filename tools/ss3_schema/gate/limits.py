@@ -21,6 +21,7 @@ from ss3_schema.gate.events import violation_at
 from ss3_schema.gate.images import FILE_MESSAGE_TYPE, Image
 from ss3_schema.gate.jvm import fields_with_paths
 from ss3_schema.report import Violation
+from ss3_schema.rules import RuleId
 
 # A page of prose; the longest comment in the schemas today is a few lines.
 MAX_COMMENT_CHARS = 4096
@@ -44,7 +45,7 @@ def _json_names(image: Image, fd: descriptor_pb2.FileDescriptorProto) -> list[Vi
                     image,
                     fd,
                     [*path, FIELD_JSON_NAME],
-                    "SS3_JSON_NAME_VALID",
+                    RuleId.JSON_NAME_VALID,
                     f"json_name of field {field.name!r} is {field.json_name!r}: a control character in a JSON "
                     "key breaks the AsyncAPI document and JSON consumers.",
                 )
@@ -63,7 +64,7 @@ def _comments(image: Image, fd: descriptor_pb2.FileDescriptorProto) -> list[Viol
                     image,
                     fd,
                     list(location.path),
-                    "SS3_COMMENT_TOO_LONG",
+                    RuleId.COMMENT_TOO_LONG,
                     f"a comment of {longest} characters; comments are at most {MAX_COMMENT_CHARS} "
                     "(they go into the event catalog and every registered schema).",
                 )

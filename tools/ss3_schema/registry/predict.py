@@ -23,9 +23,10 @@ from ss3_schema.registry.client import RegistryClient, connect, connection_from_
 from ss3_schema.registry.plan import STRATEGIES, plan_registration
 from ss3_schema.registry.register import Outcome, register
 from ss3_schema.report import Violation
+from ss3_schema.rules import RuleId
 from ss3_schema.workspace import Workspace
 
-RULE = "SS3_REGISTRY_REJECTS"
+RULE = RuleId.REGISTRY_REJECTS
 STRATEGY_ENV = "SS3_REGISTRY_STRATEGY"
 
 
