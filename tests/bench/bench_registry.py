@@ -28,11 +28,11 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
-from ss3_schema.gate.images import build_image  # noqa: E402
 from ss3_schema.registry.auth import BasicAuth, Credentials, NoAuth, credentials_from_env  # noqa: E402
 from ss3_schema.registry.client import Connection, RegistryClient  # noqa: E402
 from ss3_schema.registry.plan import plan_registration  # noqa: E402
 from ss3_schema.registry.register import Action, RegisterResult, register  # noqa: E402
+from ss3_schema.schema.image import build_image  # noqa: E402
 from ss3_schema.workspace import Workspace  # noqa: E402
 
 from tests.bench.tree import write_tree  # noqa: E402

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from ss3_schema.catalog.model import read_catalog
-from ss3_schema.gate.images import build_image
+from ss3_schema.schema.image import build_image
 
 from tests.catalog.browser import OUTPUT_DIR, open_page
 from tests.helpers import REPO_ROOT

@@ -9,7 +9,7 @@ import pytest
 from google.protobuf import descriptor_pool, json_format, message_factory
 from ss3_schema.catalog.example import example_payload
 from ss3_schema.catalog.model import read_catalog
-from ss3_schema.gate.images import build_image
+from ss3_schema.schema.image import build_image
 
 from tests.catalog.browser import open_page, parse_asyncapi
 from tests.catalog.hard_inputs import DEPTH, HARD_TOPIC, HOSTILE_COMMENT, WIDE_FIELDS, hard_events_proto

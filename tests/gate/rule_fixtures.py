@@ -12,10 +12,10 @@ import shutil
 from pathlib import Path
 
 from ss3_schema.gate.events import check_changes, check_declarations
-from ss3_schema.gate.images import CompileFailed, Image, build_image
 from ss3_schema.gate.jvm import check_jvm_rules
 from ss3_schema.gate.limits import check_limits
 from ss3_schema.report import Violation
+from ss3_schema.schema.image import CompileFailed, Image, build_image
 
 from tests.helpers import REPO_ROOT
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import ss3.options.v1.options_pb2  # noqa: F401 - registers the extensions, the point of this test
 from ss3 import topics
-from ss3_schema.gate.events import event_files
-from ss3_schema.gate.images import build_image
+from ss3_schema.schema.events import event_files
+from ss3_schema.schema.image import build_image
 
 from tests.helpers import REPO_ROOT
 

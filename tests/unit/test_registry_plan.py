@@ -6,8 +6,8 @@ import re
 
 import pytest
 from ss3_schema.errors import SchemaError
-from ss3_schema.gate.images import build_image
 from ss3_schema.registry.plan import PlannedArtifact, artifact_id_for, plan_registration
+from ss3_schema.schema.image import build_image
 from ss3_schema.workspace import Workspace
 
 from tests.helpers import SchemaRepo

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from ss3_schema.errors import ConfigError
-from ss3_schema.gate.images import build_image
 from ss3_schema.registry.client import Cause, NewContent, Rejection, VersionInfo
 from ss3_schema.registry.predict import changed_event_files, predict_rejections, prediction
 from ss3_schema.report import Violation
+from ss3_schema.schema.image import build_image
 from ss3_schema.workspace import Workspace
 
 from tests.helpers import SchemaRepo

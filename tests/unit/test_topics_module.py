@@ -8,7 +8,7 @@ import pytest
 from google.protobuf import descriptor_pb2
 from ss3_schema.build.topics import constant_name, topics_module
 from ss3_schema.errors import SchemaError
-from ss3_schema.gate.events import EVENT_OPTION_NUMBER, TOPIC_ENVELOPE_OPTION_NUMBER, TOPIC_OPTION_NUMBER
+from ss3_schema.schema.events import EVENT_OPTION_NUMBER, TOPIC_ENVELOPE_OPTION_NUMBER, TOPIC_OPTION_NUMBER
 
 
 def event_file(

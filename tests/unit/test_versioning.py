@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from ss3_schema.errors import ConfigError
-from ss3_schema.release.versioning import Change, Version, check_version, classify, summary
+from ss3_schema.release.versioning import Change, check_version, classify, summary
+from ss3_schema.schema.refs import Version
 from ss3_schema.workspace import Workspace
 
 from tests.helpers import SchemaRepo, make_schema_repo, run_cli

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from google.protobuf import descriptor_pb2
 
 from ss3_schema.errors import SchemaError
-from ss3_schema.gate.events import file_topic, is_event, topic_envelope
+from ss3_schema.schema.events import file_topic, is_event, topic_envelope
 
 MODULE = "topics.py"
 _NOT_IDENTIFIER = re.compile(r"[^A-Z0-9]+")

@@ -18,9 +18,9 @@ from google.protobuf import descriptor_pb2
 
 from ss3_schema.catalog.model import Catalog, Enum, Message
 from ss3_schema.errors import ToolError
-from ss3_schema.gate import gitrefs
-from ss3_schema.gate.images import CompileFailed, build_image
-from ss3_schema.release.versioning import ReleaseTag, last_release, release_tags
+from ss3_schema.schema import refs
+from ss3_schema.schema.image import CompileFailed, build_image
+from ss3_schema.schema.refs import ReleaseTag, last_release, release_tags
 from ss3_schema.toolchain import run_git
 from ss3_schema.workspace import PROTO_DIR, Workspace
 
@@ -50,7 +50,7 @@ def first_releases(ws: Workspace, tags: list[ReleaseTag]) -> dict[str, str]:
 def _names_at(ws: Workspace, tag: ReleaseTag) -> set[str]:
     with tempfile.TemporaryDirectory(prefix="ss3-catalog-tag-") as tmp:
         tree = Path(tmp)
-        if not gitrefs.export_tree(ws.root, tag.commit, ["buf.yaml", PROTO_DIR], tree):
+        if not refs.export_tree(ws.root, tag.commit, ["buf.yaml", PROTO_DIR], tree):
             return set()
         try:
             image = build_image(tree)

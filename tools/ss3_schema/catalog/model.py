@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from google.protobuf import descriptor_pb2
 
-from ss3_schema.gate.events import ENVELOPE_TYPE, file_topic, is_event
-from ss3_schema.gate.images import Image
+from ss3_schema.schema.events import ENVELOPE_TYPE, file_topic, is_event
+from ss3_schema.schema.image import Image
 
 FieldProto = descriptor_pb2.FieldDescriptorProto
 # Field numbers inside descriptor.proto, to address SourceCodeInfo paths.

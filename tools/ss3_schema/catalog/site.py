@@ -12,7 +12,7 @@ from ss3_schema.catalog.bi.bundle import BI_DIR, compile_tree, write_bi
 from ss3_schema.catalog.history import first_releases, released_tags, stamp
 from ss3_schema.catalog.model import Catalog, read_catalog
 from ss3_schema.catalog.page import render_page
-from ss3_schema.gate.images import build_image
+from ss3_schema.schema.image import build_image
 from ss3_schema.workspace import Workspace, read_version
 
 CATALOG_DIR = "catalog"

@@ -35,7 +35,7 @@ def gen(root: Path | None, fmt: str, force: bool) -> int:
         return EXIT_OK
     # Imported here: the no-op above must not pay for loading protoc and the stub generators.
     from ss3_schema.build.generate import generate  # noqa: PLC0415
-    from ss3_schema.gate.images import CompileFailed  # noqa: PLC0415
+    from ss3_schema.schema.image import CompileFailed  # noqa: PLC0415
 
     try:
         with console.progress(f"gen: compiling {len(ws.proto_files())} schema files and writing the package"):

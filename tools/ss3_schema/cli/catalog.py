@@ -10,7 +10,7 @@ from ss3_schema.catalog.site import build_catalog
 from ss3_schema.cli import options
 from ss3_schema.cli.common import emit, workspace
 from ss3_schema.errors import EXIT_OK
-from ss3_schema.gate.images import CompileFailed
+from ss3_schema.schema.image import CompileFailed
 
 
 @click.command()

@@ -36,7 +36,7 @@ text_or_json = click.option(
 
 def _validated_ref(ctx: click.Context, param: click.Parameter, value: str) -> str:
     # Imported here: the option module stays free of git code for commands that do not compare.
-    from ss3_schema.gate.gitrefs import validated_ref  # noqa: PLC0415
+    from ss3_schema.schema.refs import validated_ref  # noqa: PLC0415
 
     return validated_ref(value)
 

@@ -15,10 +15,10 @@ from ss3_schema import console
 from ss3_schema.cli import options
 from ss3_schema.cli.common import workspace
 from ss3_schema.cli.connection import connect, emit_registration, registry_options
-from ss3_schema.gate.images import build_image
 from ss3_schema.registry.plan import STRATEGIES, plan_registration
 from ss3_schema.registry.predict import STRATEGY_ENV
 from ss3_schema.registry.register import COMPATIBILITY_LEVELS, DEFAULT_COMPATIBILITY, DEFAULT_JOBS, register
+from ss3_schema.schema.image import build_image
 from ss3_schema.workspace import read_version
 
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ss3_schema.errors import ToolError
-from ss3_schema.gate import events, gitrefs
+from ss3_schema.gate import events
 from ss3_schema.gate.bufconfig import image_config
-from ss3_schema.gate.images import CompileFailed, Image, build_image
 from ss3_schema.report import Violation
+from ss3_schema.schema import refs
+from ss3_schema.schema.image import CompileFailed, Image, build_image
 from ss3_schema.toolchain import parse_buf_json, run_buf
 from ss3_schema.workspace import PROTO_DIR, Workspace
 
@@ -58,11 +59,11 @@ class GateResult:
 @contextmanager
 def prepared_base(ws: Workspace, ref: str) -> Iterator[Base]:
     """Export and compile the tree at merge-base(REF, HEAD) into a temporary directory."""
-    commit = gitrefs.merge_base(ws.root, ref)
+    commit = refs.merge_base(ws.root, ref)
     with tempfile.TemporaryDirectory(prefix="ss3-base-") as tmp:
         tree = Path(tmp) / "tree"
         tree.mkdir()
-        if not gitrefs.export_tree(ws.root, commit, ["buf.yaml", PROTO_DIR], tree):
+        if not refs.export_tree(ws.root, commit, ["buf.yaml", PROTO_DIR], tree):
             yield Base(commit, None, None)
             return
         if not (tree / PROTO_DIR).is_dir():

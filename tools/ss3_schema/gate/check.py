@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from ss3_schema.errors import Ss3SchemaError
 from ss3_schema.gate import events, guard, jvm, limits
 from ss3_schema.gate.breaking import Base, Comparison, GateResult, base_notice, compared, incompatibilities
-from ss3_schema.gate.images import CompileFailed, Image
 from ss3_schema.gate.lint import lint_image
 from ss3_schema.report import Violation
+from ss3_schema.schema.image import CompileFailed, Image
 from ss3_schema.workspace import Workspace
 
 # Asks the registry what it would say about the changed event schemas.

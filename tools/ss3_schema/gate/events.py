@@ -9,79 +9,26 @@ and that every event carries the envelope.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from google.protobuf import descriptor_pb2
-from google.protobuf.unknown_fields import UnknownFieldSet
 
-from ss3_schema.gate.images import FILE_MESSAGE_TYPE, FILE_OPTIONS, Image, location_span
 from ss3_schema.report import Violation
 from ss3_schema.rules import RuleId
+from ss3_schema.schema.events import (
+    ENVELOPE_TYPE,
+    TOPIC_OPTION_NUMBER,
+    envelope_name,
+    file_topic,
+    is_event,
+    is_topic_envelope,
+    topic_envelope,
+)
+from ss3_schema.schema.image import FILE_MESSAGE_TYPE, FILE_OPTIONS, Image, location_span
 from ss3_schema.validate import topic_problem
 
-TOPIC_OPTION_NUMBER = 51000
-EVENT_OPTION_NUMBER = 51001
-TOPIC_ENVELOPE_OPTION_NUMBER = 51002
-ENVELOPE_TYPE = ".ss3.common.v1.EventMetadata"
 ENVELOPE_FIELD = ("metadata", 1)
 PACKAGE_STATEMENT = 2
 MESSAGE_FIELD = 2  # DescriptorProto.field
 ENVELOPE_ONEOF = "event"
-
-
-@dataclass(frozen=True)
-class EventFile:
-    """A schema file that declares events: its import path, topic and event messages."""
-
-    name: str
-    topic: str | None
-    events: tuple[str, ...]
-
-
-def _option_value(options: descriptor_pb2.FileOptions | descriptor_pb2.MessageOptions, number: int) -> object:
-    fields = UnknownFieldSet(options)
-    for index in range(len(fields)):
-        field = fields[index]
-        if field.field_number == number:
-            return field.data
-    # A process that imported the generated ss3.options module (the wheel, e.g. its
-    # Kafka runtime) has the extension registered: protobuf then parses the option as
-    # a known extension instead of leaving it unknown.
-    for descriptor, value in options.ListFields():
-        if descriptor.is_extension and descriptor.number == number:
-            return value
-    return None
-
-
-def file_topic(fd: descriptor_pb2.FileDescriptorProto) -> str | None:
-    value = _option_value(fd.options, TOPIC_OPTION_NUMBER)
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    return value if isinstance(value, str) else None
-
-
-def is_event(message: descriptor_pb2.DescriptorProto) -> bool:
-    return bool(_option_value(message.options, EVENT_OPTION_NUMBER))
-
-
-def is_topic_envelope(message: descriptor_pb2.DescriptorProto) -> bool:
-    return bool(_option_value(message.options, TOPIC_ENVELOPE_OPTION_NUMBER))
-
-
-def topic_envelope(fd: descriptor_pb2.FileDescriptorProto) -> descriptor_pb2.DescriptorProto | None:
-    """The file's topic envelope (the first message marked `topic_envelope`), if any."""
-    return next((m for m in fd.message_type if is_topic_envelope(m)), None)
-
-
-def event_files(image: Image) -> list[EventFile]:
-    """Every own file that declares a topic or an event message, by import path."""
-    found = []
-    for fd in image.own_files():
-        events = tuple(m.name for m in fd.message_type if is_event(m))
-        topic = file_topic(fd)
-        if topic is not None or events:
-            found.append(EventFile(name=fd.name, topic=topic, events=events))
-    return sorted(found, key=lambda e: e.name)
 
 
 def check_declarations(image: Image) -> list[Violation]:
@@ -178,12 +125,6 @@ def _check_topic_envelope(image: Image, fd: descriptor_pb2.FileDescriptorProto) 
             problem = "A file has exactly one topic envelope, its first message"
         return [violation_at(image, fd, where, RuleId.ENVELOPE_FIRST, problem + ".")]
     return _check_members(image, fd, events)
-
-
-def envelope_name(file_name: str) -> str:
-    """The naming convention: order_events.proto -> OrderEvents."""
-    stem = file_name.rsplit("/", 1)[-1].removesuffix(".proto")
-    return "".join(part[:1].upper() + part[1:] for part in stem.split("_"))
 
 
 def _members(fd: descriptor_pb2.FileDescriptorProto, envelope: descriptor_pb2.DescriptorProto) -> list[tuple[int, str]]:

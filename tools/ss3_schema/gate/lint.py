@@ -6,9 +6,9 @@ import tempfile
 from pathlib import Path
 
 from ss3_schema.gate.bufconfig import image_config
-from ss3_schema.gate.images import CompileFailed, build_image
 from ss3_schema.gate.limits import check_limits
 from ss3_schema.report import Violation
+from ss3_schema.schema.image import CompileFailed, build_image
 from ss3_schema.toolchain import parse_buf_json, run_buf
 from ss3_schema.workspace import PROTO_DIR, Workspace
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from ss3_schema.catalog.asyncapi import render_asyncapi
 from ss3_schema.catalog.model import read_catalog
 from ss3_schema.catalog.site import ASYNCAPI, CATALOG_DIR
-from ss3_schema.gate.images import Image
 from ss3_schema.registry.plan import PlannedArtifact
+from ss3_schema.schema.image import Image
 from ss3_schema.workspace import DIST_DIR, Workspace, read_version
 
 ASYNCAPI_TYPE = "ASYNCAPI"

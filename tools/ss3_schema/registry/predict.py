@@ -17,13 +17,13 @@ from google.protobuf import descriptor_pb2
 from ss3_schema.errors import ConfigError
 from ss3_schema.gate.breaking import Base
 from ss3_schema.gate.check import RegistryPrediction
-from ss3_schema.gate.events import event_files
-from ss3_schema.gate.images import FILE_MESSAGE_TYPE, Image, location_line
 from ss3_schema.registry.client import RegistryClient, connect, connection_from_env
 from ss3_schema.registry.plan import STRATEGIES, plan_registration
 from ss3_schema.registry.register import Outcome, register
 from ss3_schema.report import Violation
 from ss3_schema.rules import RuleId
+from ss3_schema.schema.events import event_files
+from ss3_schema.schema.image import FILE_MESSAGE_TYPE, Image, location_line
 from ss3_schema.workspace import Workspace
 
 RULE = RuleId.REGISTRY_REJECTS

@@ -30,7 +30,6 @@ from ss3_schema.errors import (
     ToolError,
     UsageError,
 )
-from ss3_schema.gate.images import build_image
 from ss3_schema.registry.asyncapi import asyncapi_artifact
 from ss3_schema.registry.client import connect, connection_from_env
 from ss3_schema.registry.plan import PROTOBUF, PlannedArtifact, plan_registration
@@ -40,6 +39,8 @@ from ss3_schema.registry.render import summary as registration_summary
 from ss3_schema.release import maven, versioning
 from ss3_schema.release.publish import DirectoryIndex, Index, file_sha256, open_index, publish
 from ss3_schema.release.tool import release_tool
+from ss3_schema.schema import refs
+from ss3_schema.schema.image import build_image
 from ss3_schema.toolchain import run_git
 from ss3_schema.workspace import Workspace, read_version
 
@@ -155,7 +156,7 @@ class _Run:
     wheel: Path | None = None
 
     @property
-    def version(self) -> versioning.Version:
+    def version(self) -> refs.Version:
         if self.check is None:
             raise RuntimeError("the version step runs first")
         return self.check.declared
@@ -242,7 +243,7 @@ def _publish_step(run: _Run) -> Done:
     return Done(str(outcome), result.destination)
 
 
-def local_install_hint(simple_url: str, version: versioning.Version) -> str:
+def local_install_hint(simple_url: str, version: refs.Version) -> str:
     """A pip command that installs the wheel from the local index and its dependencies from the usual one.
 
     The local index holds only ss3-protos, so it is added as a place to find
@@ -267,7 +268,7 @@ def _register_step(run: _Run) -> Done:
 
 
 def _tag_step(run: _Run) -> Done:
-    tag, head = run.version.tag, versioning.head_commit(run.ws)
+    tag, head = run.version.tag, refs.head_commit(run.ws)
     if run.config.local:
         return Done("planned", f"would tag {tag} at {head[:12]} (local trial: no tag)")
     existing = _tag_commit(run.ws, tag)
@@ -299,9 +300,9 @@ def _require_remote_tag_free(ws: Workspace, tag: str) -> None:
     if proc.returncode != 0:
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
         raise ToolError(f"git ls-remote {REMOTE} {tag} failed: {lines[-1] if lines else proc.returncode}")
-    refs = {name: sha for sha, _, name in (line.partition("\t") for line in proc.stdout.splitlines())}
-    remote = refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}")
-    head = versioning.head_commit(ws)
+    remote_tags = {name: sha for sha, _, name in (line.partition("\t") for line in proc.stdout.splitlines())}
+    remote = remote_tags.get(f"refs/tags/{tag}^{{}}") or remote_tags.get(f"refs/tags/{tag}")
+    head = refs.head_commit(ws)
     if remote is not None and remote != head:
         raise ReleaseRefused(
             f"tag {tag} already exists on {REMOTE} at {remote[:12]}, not HEAD {head[:12]}; bump VERSION"

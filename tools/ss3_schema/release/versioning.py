@@ -13,65 +13,25 @@ ancestor of HEAD (SemVer, as in docs/releasing.md):
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
 
 from google.protobuf import descriptor_pb2
 
-from ss3_schema import validate
-from ss3_schema.errors import ConfigError
-from ss3_schema.gate import gitrefs
 from ss3_schema.gate.breaking import compared, incompatibilities
-from ss3_schema.gate.images import Image
 from ss3_schema.report import Violation
+from ss3_schema.schema.image import Image
+from ss3_schema.schema.refs import Level, ReleaseTag, Version, head_commit, last_release, release_tags
 from ss3_schema.toolchain import run_git
-from ss3_schema.workspace import VERSION_FILE, Workspace, read_version
+from ss3_schema.workspace import Workspace, read_version
 
-TAG_PATTERN = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 # The wheel's protobuf floor is the oldest row of its tested runtimes (see ss3-protos/hatch_build.py).
 PACKAGE_PROJECT = "ss3-protos/pyproject.toml"
-REMOTE = "origin"
-
-Level = Literal["patch", "minor", "major"]
-
-
-@dataclass(frozen=True, order=True)
-class Version:
-    major: int
-    minor: int
-    patch: int
-
-    @classmethod
-    def parse(cls, text: str) -> Version:
-        return cls(*validate.version(text, VERSION_FILE))
-
-    def bump(self, level: Level) -> Version:
-        if level == "major":
-            return Version(self.major + 1, 0, 0)
-        if level == "minor":
-            return Version(self.major, self.minor + 1, 0)
-        return Version(self.major, self.minor, self.patch + 1)
-
-    @property
-    def tag(self) -> str:
-        return f"v{self}"
-
-    def __str__(self) -> str:
-        return f"{self.major}.{self.minor}.{self.patch}"
 
 
 FIRST_RELEASE_MINIMUM = Version(0, 1, 0)
-
-
-@dataclass(frozen=True)
-class ReleaseTag:
-    name: str
-    version: Version
-    commit: str
 
 
 class Change(StrEnum):
@@ -305,45 +265,3 @@ def oldest_protobuf_major(pyproject: str) -> int | None:
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError):
         return None
     return min(majors, default=None)
-
-
-def head_commit(ws: Workspace) -> str:
-    proc = run_git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], ws.root, check=False)
-    if proc.returncode != 0:
-        raise ConfigError(f"{ws.root}: not a git repository with a commit; releases are cut from commits")
-    return proc.stdout.strip()
-
-
-def release_tags(ws: Workspace) -> list[ReleaseTag]:
-    """Every `vX.Y.Z` tag with the commit it points at, highest version first."""
-    _require_full_history(ws)
-    listing = run_git(
-        ["for-each-ref", "refs/tags", "--format=%(refname:short) %(objectname) %(*objectname)"], ws.root
-    ).stdout
-    tags = []
-    for line in listing.splitlines():
-        name, obj, *peeled = line.split()
-        match = TAG_PATTERN.match(name)
-        if match:
-            # Annotated tags peel to their commit; lightweight ones are the commit.
-            tags.append(ReleaseTag(name, Version(*(int(p) for p in match.groups())), (peeled or [obj])[0]))
-    return sorted(tags, key=lambda t: t.version, reverse=True)
-
-
-def last_release(ws: Workspace, tags: list[ReleaseTag]) -> ReleaseTag | None:
-    """The highest release tag whose commit is an ancestor of (or is) HEAD."""
-    for tag in tags:
-        if run_git(["merge-base", "--is-ancestor", tag.commit, "HEAD"], ws.root, check=False).returncode == 0:
-            return tag
-    return None
-
-
-def _require_full_history(ws: Workspace) -> None:
-    # A shallow clone hides older tags: the last release would look like none.
-    if not gitrefs.is_shallow(ws.root):
-        return
-    fetched = run_git(["fetch", "--quiet", "--tags", "--unshallow", REMOTE], ws.root, check=False)
-    if fetched.returncode != 0:
-        raise ConfigError(
-            "shallow clone: the version check needs the full history and its tags (actions/checkout: fetch-depth: 0)"
-        )

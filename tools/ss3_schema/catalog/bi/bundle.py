@@ -20,7 +20,7 @@ from ss3_schema.catalog.bi.columns import Types
 from ss3_schema.catalog.bi.readme import render_readme
 from ss3_schema.catalog.bi.record import TopicRecord, topic_records
 from ss3_schema.errors import ToolError
-from ss3_schema.gate.images import CompileFailed
+from ss3_schema.schema.image import CompileFailed
 from ss3_schema.toolchain import BUF_VIOLATIONS_EXIT, parse_buf_json, run_buf
 from ss3_schema.workspace import Workspace
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from google.protobuf import descriptor_pb2
 
-from ss3_schema.gate.events import file_topic, is_event
+from ss3_schema.schema.events import file_topic, is_event
 
 FieldProto = descriptor_pb2.FieldDescriptorProto
 # Confluent's wire format: magic byte, 4-byte schema id, then the message-index array.

@@ -1,4 +1,6 @@
-"""Turning `--against REF` into a base tree, also in shallow CI clones, without changing the repository.
+"""Git as the stages read it: `--against REF` as a base tree (also in shallow CI clones), and the release tags.
+
+Nothing here changes the repository's refs.
 
 The base of a PR is the merge-base of REF and HEAD, not REF's tip: comparing
 with the tip makes a stale branch report everything merged to main since as
@@ -19,11 +21,14 @@ import io
 import re
 import subprocess
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from ss3_schema import console
-from ss3_schema.errors import ToolError, UsageError
+from ss3_schema import console, validate
+from ss3_schema.errors import ConfigError, ToolError, UsageError
 from ss3_schema.toolchain import run_git
+from ss3_schema.workspace import VERSION_FILE, Workspace
 
 DEEPEN_STEPS = (50, 200, 1000)
 REMOTE = "origin"
@@ -168,3 +173,84 @@ def export_tree(repo: Path, commit: str, paths: list[str], dest: Path) -> bool:
     with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as archive:
         archive.extractall(dest, filter="data")
     return True
+
+
+# Release tags: vX.Y.Z on the commit released, read by the version check and the catalog.
+TAG_PATTERN = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+
+
+Level = Literal["patch", "minor", "major"]
+
+
+@dataclass(frozen=True, order=True)
+class Version:
+    major: int
+    minor: int
+    patch: int
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        return cls(*validate.version(text, VERSION_FILE))
+
+    def bump(self, level: Level) -> Version:
+        if level == "major":
+            return Version(self.major + 1, 0, 0)
+        if level == "minor":
+            return Version(self.major, self.minor + 1, 0)
+        return Version(self.major, self.minor, self.patch + 1)
+
+    @property
+    def tag(self) -> str:
+        return f"v{self}"
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+@dataclass(frozen=True)
+class ReleaseTag:
+    name: str
+    version: Version
+    commit: str
+
+
+def head_commit(ws: Workspace) -> str:
+    proc = run_git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], ws.root, check=False)
+    if proc.returncode != 0:
+        raise ConfigError(f"{ws.root}: not a git repository with a commit; releases are cut from commits")
+    return proc.stdout.strip()
+
+
+def release_tags(ws: Workspace) -> list[ReleaseTag]:
+    """Every `vX.Y.Z` tag with the commit it points at, highest version first."""
+    _require_full_history(ws)
+    listing = run_git(
+        ["for-each-ref", "refs/tags", "--format=%(refname:short) %(objectname) %(*objectname)"], ws.root
+    ).stdout
+    tags = []
+    for line in listing.splitlines():
+        name, obj, *peeled = line.split()
+        match = TAG_PATTERN.match(name)
+        if match:
+            # Annotated tags peel to their commit; lightweight ones are the commit.
+            tags.append(ReleaseTag(name, Version(*(int(p) for p in match.groups())), (peeled or [obj])[0]))
+    return sorted(tags, key=lambda t: t.version, reverse=True)
+
+
+def last_release(ws: Workspace, tags: list[ReleaseTag]) -> ReleaseTag | None:
+    """The highest release tag whose commit is an ancestor of (or is) HEAD."""
+    for tag in tags:
+        if run_git(["merge-base", "--is-ancestor", tag.commit, "HEAD"], ws.root, check=False).returncode == 0:
+            return tag
+    return None
+
+
+def _require_full_history(ws: Workspace) -> None:
+    # A shallow clone hides older tags: the last release would look like none.
+    if not is_shallow(ws.root):
+        return
+    fetched = run_git(["fetch", "--quiet", "--tags", "--unshallow", REMOTE], ws.root, check=False)
+    if fetched.returncode != 0:
+        raise ConfigError(
+            "shallow clone: the version check needs the full history and its tags (actions/checkout: fetch-depth: 0)"
+        )
