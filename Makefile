@@ -20,6 +20,8 @@ PR ?=
 BASE_SHA ?=
 
 VENV_STAMP := $(VENV)/.installed
+# What working on the repository adds (tests, style, local servers, lock): requirements/dev.txt.
+DEV_STAMP := $(VENV)/.dev-installed
 # The catalog tests' npm packages (official AsyncAPI parser, Chromium driver), pinned by tests/js/package-lock.json.
 NPM_DIR := .cache/npm
 NPM_STAMP := $(NPM_DIR)/.installed
@@ -41,6 +43,11 @@ $(VENV_STAMP): requirements/tools.txt tools/pyproject.toml VERSION
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/tools.txt
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e tools
 	@echo "venv: ready" >&2
+	@touch $@
+
+$(DEV_STAMP): $(VENV_STAMP) requirements/dev.txt
+	@echo "venv: installing the test and style tools from requirements/dev.txt" >&2
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.txt
 	@touch $@
 
 .PHONY: gen
@@ -96,7 +103,7 @@ drift: $(GEN_STAMP) ## Fail if generation leaves anything for git to see
 	@status="$$(git status --porcelain)"; if [ -n "$$status" ]; then echo "$$status"; echo "drift: generation changed tracked or unignored files"; exit 1; fi
 
 .PHONY: style
-style: $(VENV_STAMP) ## ruff + mypy on the tooling
+style: $(VENV_STAMP) $(DEV_STAMP) ## ruff + mypy on the tooling
 	$(BIN)/ruff check tools tests devservices ss3-protos/hatch_build.py ss3-protos/runtime
 	$(BIN)/ruff format --check tools tests devservices ss3-protos/hatch_build.py ss3-protos/runtime
 	$(BIN)/mypy
@@ -126,23 +133,23 @@ WORKERS ?= 2
 PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadscope
 
 .PHONY: test
-test: $(GEN_STAMP) style browser js-deps ## style, then every tier at once (starts Apicurio, Kafka, pypiserver, nginx on 127.0.0.1)
+test: $(GEN_STAMP) $(DEV_STAMP) style browser js-deps ## style, then every tier at once (starts Apicurio, Kafka, pypiserver, nginx on 127.0.0.1)
 	$(PYTEST) $(PYTEST_ARGS)
 
 .PHONY: test-unit
-test-unit: $(GEN_STAMP) ## Unit tier: no network at all (a socket fails the test)
+test-unit: $(GEN_STAMP) $(DEV_STAMP) ## Unit tier: no network at all (a socket fails the test)
 	$(PYTEST) -m unit $(PYTEST_ARGS)
 
 .PHONY: test-integration
-test-integration: $(GEN_STAMP) ## Integration tier: Apicurio, Kafka, pypiserver, nginx on 127.0.0.1
+test-integration: $(GEN_STAMP) $(DEV_STAMP) ## Integration tier: Apicurio, Kafka, pypiserver, nginx on 127.0.0.1
 	$(PYTEST) -m integration $(PYTEST_ARGS)
 
 .PHONY: test-interop
-test-interop: $(GEN_STAMP) browser js-deps ## Interop tier: Java serde, Quarkus, ClickHouse, chromium, AsyncAPI parser, pip
+test-interop: $(GEN_STAMP) $(DEV_STAMP) browser js-deps ## Interop tier: Java serde, Quarkus, ClickHouse, chromium, AsyncAPI parser, pip
 	$(PYTEST) -m interop $(PYTEST_ARGS)
 
 .PHONY: bench
-bench: $(GEN_STAMP) ## Benchmarks: ratios against the raw tools
+bench: $(GEN_STAMP) $(DEV_STAMP) ## Benchmarks: ratios against the raw tools
 	$(BIN)/python tests/bench/run.py
 
 # The servers keep their port and data across down/up; *-reset forgets both.
@@ -171,7 +178,7 @@ kafka-reset: ## Stop the local Kafka broker and forget its port and data
 	$(PYTHON) -m devservices.kafka reset
 
 .PHONY: pypi-up
-pypi-up: $(VENV_STAMP) ## Start the local package index (pypiserver) on 127.0.0.1 (same port and packages as last time)
+pypi-up: $(VENV_STAMP) $(DEV_STAMP) ## Start the local package index (pypiserver) on 127.0.0.1 (same port and packages as last time)
 	@$(BIN)/python -m devservices.pypi up
 
 .PHONY: pypi-down
@@ -187,8 +194,10 @@ status: ## What runs where (registry, Kafka, package index) and the export lines
 	@$(PYTHON) -m devservices status
 
 .PHONY: lock
-lock: $(VENV_STAMP) ## Re-resolve requirements/tools.txt (hashed, Python 3.11-3.13) from requirements/tools.in
+lock: $(DEV_STAMP) ## Re-resolve requirements/tools.txt and dev.txt (hashed, Python 3.11-3.13) from their .in files
 	$(BIN)/uv pip compile --quiet requirements/tools.in --universal --python-version 3.11 --generate-hashes -o requirements/tools.txt
+	$(BIN)/uv pip compile --quiet requirements/dev.in -c requirements/tools.txt --universal --python-version 3.11 \
+	  --generate-hashes -o requirements/dev.txt
 
 .PHONY: clean
 clean: ## Remove generated code, wheels and caches (keeps .venv and .cache)
