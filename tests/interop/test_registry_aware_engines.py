@@ -133,8 +133,12 @@ def test_apicurio_serves_format_serialized_as_raw_bytes_so_confluent_kafkas_regi
     schema_id = int.from_bytes(message.value()[1:5], "big")
     served = ccompat(registered, f"/schemas/ids/{schema_id}", format="serialized").json()["schema"]
     user, password = registered.auth
-    client = SchemaRegistryClient({"url": f"{registered.url}{CCOMPAT}", "basic.auth.user.info": f"{user}:{password}"})
-    deserializer = ProtobufDeserializer(topics.TOPIC_ENVELOPE[topic], {}, client)
+    client = SchemaRegistryClient(
+        {"url": f"{registered.url}{CCOMPAT}", "basic.auth.user.info": f"{user}:{password}", "timeout": 30}
+    )
+    # TOPIC, not confluent-kafka's default: that first asks /associations, which Apicurio 3.3.3
+    # answers 404 and then (seen once in a full run) leaves the kept-alive connection unanswered.
+    deserializer = ProtobufDeserializer(topics.TOPIC_ENVELOPE[topic], {"subject.name.strategy.type": "TOPIC"}, client)
 
     # Confluent serves base64 of a FileDescriptorProto; Apicurio 3.3.3 puts the bytes
     # themselves into the JSON string, so they arrive with U+FFFD replacements.
