@@ -1,9 +1,10 @@
 """Run one rule fixture in-process: tests/gate/rules/<RULE_ID>/.
 
-A fixture holds `after/` (files laid over the repository's proto/ tree: the change),
-optionally `before/` (laid over proto/ for the base the change is compared with),
-and `expected.txt`: every finding of the change, one `file:line:col RULE_ID` per line.
-The repository's tree itself is clean, so every finding comes from the fixture.
+A fixture is a change to the repository's proto/ tree and what the gate must find in it:
+`change.yaml` lists edits (`file` under proto/, the text to `replace`, what to put `with`),
+each applied once to a copy of the tree; `expected.txt` holds every finding of the change,
+one `file:line:col RULE_ID` per line. The base is the tree itself, which is clean, so every
+finding comes from the change.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import yaml
 from ss3_schema.gate.events import check_changes, check_declarations
 from ss3_schema.gate.jvm import check_jvm_rules
 from ss3_schema.gate.limits import check_limits
 from ss3_schema.report import Violation
-from ss3_schema.schema.image import CompileFailed, Image, build_image
+from ss3_schema.schema.image import CompileFailed, build_image
 
 from tests.helpers import REPO_ROOT
 
@@ -32,29 +34,30 @@ def expected(rule_id: str) -> list[str]:
 
 
 def findings(rule_id: str, work: Path) -> list[str]:
-    """Every finding of the fixture's change, as `file:line:col RULE_ID`, sorted."""
-    fixture = FIXTURES / rule_id
-    before = fixture / "before"
-    base = _image(_tree(work / "base", before if before.is_dir() else None), work / "base.binpb")
+    """Every finding of the fixture's change, as `file:line:col RULE_ID`, in file and line order."""
+    base = build_image(_workspace(work / "base"), work / "base.binpb")
+    changed = _workspace(work / "head")
+    _apply(FIXTURES / rule_id / "change.yaml", changed / "proto")
     try:
-        head = _image(_tree(work / "head", fixture / "after"), work / "head.binpb")
+        head = build_image(changed, work / "head.binpb")
     except CompileFailed as failed:
         return _lines(failed.violations)
-    found = [*check_declarations(head), *check_jvm_rules(head), *check_limits(head), *check_changes(base, head)]
-    return _lines(found)
+    return _lines([*check_declarations(head), *check_jvm_rules(head), *check_limits(head), *check_changes(base, head)])
 
 
-def _tree(dest: Path, overlay: Path | None) -> Path:
-    """A workspace: the repository's buf.yaml and proto/, with `overlay` laid over proto/."""
+def _workspace(dest: Path) -> Path:
+    """A copy of the repository's buf.yaml and proto/."""
     shutil.copytree(REPO_ROOT / "proto", dest / "proto")
     shutil.copy2(REPO_ROOT / "buf.yaml", dest / "buf.yaml")
-    if overlay is not None:
-        shutil.copytree(overlay, dest / "proto", dirs_exist_ok=True)
     return dest
 
 
-def _image(source: Path, output: Path) -> Image:
-    return build_image(source, output)
+def _apply(change: Path, proto: Path) -> None:
+    for edit in yaml.safe_load(change.read_text(encoding="utf-8")):
+        path = proto / edit["file"]
+        text = path.read_text(encoding="utf-8")
+        assert edit["replace"] in text, f"{change}: {edit['file']} no longer holds {edit['replace']!r}"
+        path.write_text(text.replace(edit["replace"], edit["with"], 1), encoding="utf-8")
 
 
 def _lines(violations: list[Violation]) -> list[str]:
