@@ -11,8 +11,8 @@ import pytest
 from ss3_schema.build import generator
 from ss3_schema.errors import ToolError
 
-from tests.helpers import SchemaRepo, diagnostics, run_cli
-from tests.package.runtimes import runtime_table
+from tests.helpers import REPO_ROOT, SchemaRepo, diagnostics, run_cli, server_unavailable
+from tests.package.runtimes import find_python, runtime_table
 
 BIN = Path(sys.executable).parent
 # The pinned generator writes code for the oldest tested protobuf.
@@ -68,34 +68,42 @@ def test_gen_without_a_reachable_generator_is_one_line_and_writes_nothing(
     assert not list((tmp_path / "empty-cache" / "generator").glob("*"))  # no half-installed generator
 
 
-def test_a_tool_python_without_generator_wheels_and_no_other_python_is_one_line(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    # As on a machine with Python 3.13 alone: no interpreter the pinned generator has wheels for.
-    monkeypatch.setattr(generator, "SUPPORTED_PYTHONS", ((3, 8), (3, 9)))
-    monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
-    monkeypatch.delenv(generator.PYTHON_ENV, raising=False)
-    generator.generator_python.cache_clear()
-    try:
-        with pytest.raises(ToolError) as error:
-            generator.ensure_generator()
-    finally:
-        generator.generator_python.cache_clear()
-    assert "has wheels for CPython 3.8 to 3.9 only, and none was found" in str(error.value)
-    assert f"or set {generator.PYTHON_ENV}" in str(error.value)
+def test_the_generator_writes_what_grpc_tools_own_binding_writes(tmp_path: Path) -> None:
+    # The tool calls protoc's entry point in the wheel's library (generator.py);
+    # grpcio-tools' Python binding, run under the Python it was built for, must
+    # write the very same bytes, gRPC modules (with their grpcio version) included.
+    python = find_python(generator.WHEEL_PYTHON)
+    if python is None:
+        server_unavailable(f"no Python {generator.WHEEL_PYTHON} on this machine (python3.N on PATH or in pyenv)")
+    installed = generator.ensure_generator()
+    proto = REPO_ROOT / "proto"
+    files = sorted(p.relative_to(proto).as_posix() for p in proto.rglob("*.proto"))
+    outputs = {}
+    for way, command in {
+        "library": installed.protoc,
+        "binding": lambda args: [str(python), "-I", "-c", _BINDING, str(installed.home), *args],
+    }.items():
+        out = tmp_path / way
+        out.mkdir()
+        args = [f"-I{proto}", f"-I{installed.include}", f"--python_out={out}", f"--grpc_python_out={out}"]
+        subprocess.run(command([*args, *files]), check=True, capture_output=True)
+        outputs[way] = _files(out)
+    assert len(outputs["library"]) == 2 * len(files)
+    assert outputs["library"] == outputs["binding"]
 
 
-def test_the_generator_python_named_in_the_environment_must_be_one_it_has_wheels_for(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setattr(generator, "SUPPORTED_PYTHONS", ((3, 8), (3, 9)))
-    monkeypatch.setenv(generator.PYTHON_ENV, sys.executable)
-    generator.generator_python.cache_clear()
-    try:
-        with pytest.raises(ToolError) as error:
-            generator.generator_python()
-    finally:
-        generator.generator_python.cache_clear()
-    expected = f"{generator.PYTHON_ENV}={sys.executable} is not a CPython 3.8 to 3.9 (the generator needs one)"
-    assert str(error.value) == expected
+# grpcio-tools' documented way: its extension imported, run_main called.
+_BINDING = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from grpc_tools import _protoc_compiler; "
+    "sys.exit(_protoc_compiler.run_main([b'protoc', *[a.encode() for a in sys.argv[2:]]]))"
+)
+
+
+def test_a_generator_library_that_is_missing_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "grpc_tools").mkdir()
+    with pytest.raises(ToolError) as error:
+        generator.Generator(tmp_path).protoc(["--version"])
+    assert str(error.value) == (
+        f"grpcio-tools=={generator.GRPCIO_TOOLS_VERSION} has no shared library (.so) for this platform"
+    )

@@ -12,14 +12,13 @@ per run.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-
-from ss3_schema.build import generator
 
 from tests.helpers import REPO_ROOT
 
@@ -57,12 +56,30 @@ def runtime_table(project: Path = REPO_ROOT / "ss3-protos") -> list[Runtime]:
 
 
 def find_python(version: str) -> Path | None:
-    """An interpreter of Python `version` (3.N): this one, else as the generator finds one (PATH, pyenv)."""
+    """An interpreter of Python `version` (3.N): this one, else `python3.N` on PATH, else pyenv's newest 3.N.x."""
     if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
         return Path(sys.executable)
-    major, minor = (int(part) for part in version.split("."))
-    found = generator.find_python((major, minor))
-    return found.path if found else None
+    name = f"python{version}"
+    on_path = shutil.which(name)
+    versions = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    installed = sorted(versions.glob(f"{version}.*/bin/{name}"), key=_patch, reverse=True)
+    for candidate in ([Path(on_path)] if on_path else []) + installed:
+        if _version_of(candidate) == version:  # pyenv's shims may point at nothing
+            return candidate
+    return None
+
+
+def _patch(python: Path) -> tuple[int, ...]:
+    return tuple(int(part) for part in python.parent.parent.name.split(".") if part.isdigit())
+
+
+def _version_of(python: Path) -> str | None:
+    probe = "import sys; print(*sys.version_info[:2], sep='.')"
+    try:
+        proc = subprocess.run([str(python), "-I", "-c", probe], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
 
 
 def runtime_python(runtime: Runtime) -> Path:

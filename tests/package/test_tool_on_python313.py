@@ -1,7 +1,8 @@
-"""The tool on Python 3.13: `make gen` in a fresh checkout whose .venv is 3.13 writes what 3.11 writes.
+"""The tool on a machine with Python 3.13 alone: `make gen` in a fresh checkout writes what 3.11 writes.
 
-The pinned generator has no 3.13 wheels; it runs under another Python the
-machine has (generator.py), so the generated package is byte-identical.
+The pinned generator has no 3.13 wheels; the tool runs the protoc of its 3.12
+wheel from the tool's own interpreter (generator.py), so no other Python is
+needed and the generated package is byte-identical.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from ss3_schema.build import generator
 
 from tests.helpers import REPO_ROOT, make_schema_repo, server_unavailable
+from tests.package.runtimes import find_python
 
 pytestmark = pytest.mark.interop
 
@@ -25,18 +26,33 @@ def _generated(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.name.endswith(GENERATED)}
 
 
-def test_make_gen_with_a_python_313_tool_writes_what_the_311_tool_writes(tmp_path: Path) -> None:
-    python313 = generator.find_python((3, 13))
+def _only_python_313(bin_dir: Path, python313: Path) -> dict[str, str]:
+    """An environment in which python3.13 is the only Python: every other name fails as if absent."""
+    bin_dir.mkdir()
+    for name in ("python3.13", "python3", "python"):
+        (bin_dir / name).symlink_to(python313)
+    for minor in range(6, 13):
+        absent = bin_dir / f"python3.{minor}"
+        absent.write_text(f"#!/bin/sh\necho 'python3.{minor}: not on this machine' >&2\nexit 127\n")
+        absent.chmod(0o755)
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", PYENV_ROOT=str(bin_dir / "no-pyenv"))
+    for name in ("VIRTUAL_ENV", "PYENV_VERSION"):
+        env.pop(name, None)
+    return env
+
+
+def test_make_gen_on_a_machine_with_python_313_alone_writes_what_the_311_tool_writes(tmp_path: Path) -> None:
+    python313 = find_python("3.13")
     if python313 is None:
         server_unavailable("no Python 3.13 on this machine (python3.13 on PATH or in pyenv)")
     repo = make_schema_repo(tmp_path / "repo", with_package=True)
     shutil.copy2(REPO_ROOT / "Makefile", repo.root / "Makefile")
     shutil.copytree(REPO_ROOT / "requirements", repo.root / "requirements")
-    env = dict(os.environ, SS3_CACHE_DIR=str(tmp_path / "cache"))  # a fresh generator install too
-    env.pop("VIRTUAL_ENV", None)
+    env = _only_python_313(tmp_path / "bin", python313)
+    env["SS3_CACHE_DIR"] = str(tmp_path / "cache")  # a fresh generator install too
 
     proc = subprocess.run(
-        ["make", "--no-print-directory", "gen", f"PYTHON={python313.path}"],
+        ["make", "--no-print-directory", "gen", "PYTHON=python3.13"],
         cwd=repo.root,
         env=env,
         capture_output=True,
@@ -53,8 +69,7 @@ def test_make_gen_with_a_python_313_tool_writes_what_the_311_tool_writes(tmp_pat
         check=True,
     )
     assert version.stdout.strip() == "3.13"
-    [installed] = (tmp_path / "cache" / "generator").iterdir()
-    assert not installed.name.endswith("cpython-313")  # it runs under a Python it has wheels for
+    assert [p.name for p in (tmp_path / "cache" / "generator").iterdir()] == ["grpcio-tools-1.63.2-cp312"]
     ours = _generated(repo.root / "ss3-protos/src/ss3")
     reference = _generated(REPO_ROOT / "ss3-protos/src/ss3")
     assert len(ours) >= 30
