@@ -17,8 +17,12 @@ from ss3_schema.build import protoc
 from ss3_schema.build.generate import generate
 from ss3_schema.build.wheel import build_wheel
 from ss3_schema.errors import PublishError, SchemaError, ToolError
+from ss3_schema.http import Backoff, Patience
+from ss3_schema.release import maven
+from ss3_schema.release.index import DirectoryIndex, HttpIndex
 from ss3_schema.release.pipeline import Done, RegistryTarget, ReleaseConfig, release
-from ss3_schema.release.publish import Credentials, DirectoryIndex, HttpIndex, RetryPolicy, publish
+from ss3_schema.release.publish import publish
+from ss3_schema.release.target import Credentials
 from ss3_schema.workspace import Workspace
 
 from tests.fakes import DRIP, SILENT, Answer, FakeServer
@@ -209,7 +213,7 @@ def test_item11_release_push_tag_refuses_before_publishing_when_origin_has_the_t
     )
     assert report.error is not None and f"tag v{version} already exists on origin" in str(report.error)
     assert [s.step for s in report.steps if s.outcome == "failed"] == ["version"]
-    assert index.published("ss3-protos") == {}
+    assert index.held("ss3-protos") == {}
 
 
 # --- item 12: messages that name the real cause ----------------------------------
@@ -280,9 +284,21 @@ def test_item13_sigterm_during_gen_cleans_its_staging(package_repo: SchemaRepo) 
 def test_item05_http_index_attempt_deadline_covers_the_whole_answer(tmp_path: Path) -> None:
     with FakeServer(lambda _: DRIP) as server:
         index = HttpIndex(
-            f"{server.url}/legacy/", f"{server.url}/simple/", Credentials(), retry=RetryPolicy(1, 0.0, 1.0)
+            f"{server.url}/legacy/",
+            f"{server.url}/simple/",
+            Credentials(),
+            patience=Patience(1.0, 1, Backoff(0.0, 0.0)),
         )
         started = time.monotonic()
         with pytest.raises(PublishError, match="no complete answer within 1s"):
-            index.published("ss3-protos")
+            index.held("ss3-protos")
         assert time.monotonic() - started < 5
+
+
+def test_item05_maven_repository_attempt_deadline_is_ss3_publish_timeout_too() -> None:
+    with FakeServer(lambda _: DRIP) as server:
+        env = {"SS3_MAVEN_REPOSITORY_URL": f"{server.url}/maven/", "SS3_PUBLISH_TIMEOUT": "1"}
+        repository = maven.repository_from_env(env)
+        assert repository is not None
+        with pytest.raises(PublishError, match=r"failed: no complete answer within 1s \(gave up after 4 attempts"):
+            repository.read("com/shopstar3/ss3-protos/maven-metadata.xml")

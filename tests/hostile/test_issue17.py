@@ -443,18 +443,19 @@ def test_issue17_item08_a_rerun_completes_the_checksums_an_interrupted_deploy_le
     schema_repo: SchemaRepo, tmp_path: Path
 ) -> None:
     from ss3_schema.build.jar import build_jar  # noqa: PLC0415
-    from ss3_schema.release.maven import DirectoryRepository, Outcome, deploy  # noqa: PLC0415
+    from ss3_schema.release.maven import DirectoryRepository, deploy  # noqa: PLC0415
+    from ss3_schema.release.target import Outcome  # noqa: PLC0415
     from ss3_schema.workspace import Workspace  # noqa: PLC0415
 
     artifact = build_jar(Workspace(schema_repo.root))
     repository = DirectoryRepository(tmp_path / "maven")
-    assert deploy(artifact, repository).outcome is Outcome.DEPLOYED
+    assert deploy(artifact, repository).outcome is Outcome.UPLOADED
     jar = tmp_path / "maven" / f"com/shopstar3/ss3-protos/{artifact.version}" / artifact.jar.name
     # Stopped between the jar's .sha1 and its .sha256 upload:
     for algorithm in ("sha256", "sha512"):
         Path(f"{jar}.{algorithm}").unlink()
 
-    assert deploy(artifact, repository).outcome is Outcome.DEPLOYED
+    assert deploy(artifact, repository).outcome is Outcome.UPLOADED
     for algorithm in ("md5", "sha1", "sha256", "sha512"):
         expected = hashlib.new(algorithm, artifact.jar.read_bytes()).hexdigest()
         assert Path(f"{jar}.{algorithm}").read_text(encoding="ascii") == expected

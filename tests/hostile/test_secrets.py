@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 import requests
 from ss3_schema.errors import RegistryError
+from ss3_schema.http import Backoff, Patience
 from ss3_schema.registry.auth import ClientCredentials
 from ss3_schema.registry.client import Connection, RegistryClient
-from ss3_schema.release.publish import Credentials, HttpIndex, RetryPolicy
+from ss3_schema.release.index import HttpIndex
+from ss3_schema.release.target import Credentials
 
 from tests.fakes import Answer, FakeServer, Request
 from tests.helpers import SchemaRepo, run_cli
@@ -130,9 +132,9 @@ def test_item10_cert_wins_over_requests_ca_bundle_variables(
         "https://index.test/simple/",
         Credentials(),
         ca_bundle="/ours/ca.pem",
-        retry=RetryPolicy(attempts=1),
+        patience=Patience(60.0, 1, Backoff(0.0, 0.0)),
     )
     adapter = _Recording()
-    index._session.mount("https://", adapter)
-    index.published("ss3-protos")
+    index._http._session.mount("https://", adapter)
+    index.held("ss3-protos")
     assert adapter.verify == ["/ours/ca.pem"]

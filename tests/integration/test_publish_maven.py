@@ -82,7 +82,7 @@ def publish(repo: SchemaRepo, target: Target, *, password: str | None = None) ->
 def test_publish_deploys_jar_pom_checksums_and_metadata(repo: SchemaRepo, target: Target) -> None:
     code, out, err = publish(repo, target)
     assert code == 0, err
-    assert out.strip() == f"publish-maven: com.shopstar3:ss3-protos:{VERSION}: deployed on {target.url}"
+    assert out.strip() == f"publish-maven: com.shopstar3:ss3-protos:{VERSION}: uploaded on {target.url}"
     jar = repo.path(f"dist/ss3-protos-{VERSION}.jar").read_bytes()
     assert (target.files / JAR).read_bytes() == jar
     assert (target.files / f"{JAR}.sha1").read_text() == hashlib.sha1(jar).hexdigest()  # noqa: S324
@@ -109,12 +109,15 @@ def test_other_bytes_under_the_same_version_are_refused(repo: SchemaRepo, target
     other = make_package_repo(tmp_path / "other", VERSION)
     other.replace(EVENTS, "// A customer placed an order at checkout.", "// A customer placed an order.")
     other.commit("reword a comment, VERSION unchanged")
-    assert build(other) != published
+    other_jar = build(other)
+    assert other_jar != published
 
     code, _, err = publish(other, target)
     assert code == 1
+    sha256 = hashlib.sha256(published).hexdigest()[:12]
     assert err.strip() == (
-        f"error: com.shopstar3:ss3-protos:{VERSION} already published with different content on {target.url}; "
+        f"error: com.shopstar3:ss3-protos:{VERSION} already published with different content on {target.url} "
+        f"(ss3-protos-{VERSION}.jar: repository sha256 {sha256}, local {hashlib.sha256(other_jar).hexdigest()[:12]}); "
         "a published version never changes: bump VERSION"
     )
     assert (target.files / JAR).read_bytes() == published
@@ -125,7 +128,7 @@ def test_wrong_password_is_exit_2_without_the_secret(repo: SchemaRepo, nginx: Ru
     code, out, err = publish(repo, target, password=WRONG_PASSWORD)
     assert code == 2
     assert err.strip().splitlines() == [
-        f"error: reading {JAR}.sha256 on {nginx.url}: the repository refused the credentials (HTTP 401); "
+        f"error: reading {JAR}.sha256 on {nginx.url} failed: the repository refused the credentials (HTTP 401); "
         "check SS3_MAVEN_USERNAME and SS3_MAVEN_PASSWORD"
     ]
     assert WRONG_PASSWORD not in out + err
@@ -148,7 +151,7 @@ def test_release_deploys_to_the_repository_and_converges(
 
     first = run_release(repo, env=env)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert summary(first.stdout)["maven"] == ("deployed", f"com.shopstar3:ss3-protos:4.1.0 on {target.url}")
+    assert summary(first.stdout)["maven"] == ("uploaded", f"com.shopstar3:ss3-protos:4.1.0 on {target.url}")
     jar = target.files / "com/shopstar3/ss3-protos/4.1.0/ss3-protos-4.1.0.jar"
     assert jar.read_bytes() == repo.path("dist/ss3-protos-4.1.0.jar").read_bytes()
 

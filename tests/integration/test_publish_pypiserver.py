@@ -77,7 +77,7 @@ def test_wrong_password_is_exit_2_without_the_secret(
     proc = run_cli("publish", str(wheel), cwd=repo.root, env=pypi_index.env(password=WRONG_PASSWORD))
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        f"error: uploading {wheel.name} to {pypi_index.url}: the index refused the credentials (HTTP 403); "
+        f"error: uploading {wheel.name} to {pypi_index.url} failed: the index refused the credentials (HTTP 403); "
         "check TWINE_USERNAME and TWINE_PASSWORD"
     ]
     output = proc.stdout + proc.stderr

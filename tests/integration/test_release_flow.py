@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from ss3_schema.errors import RegistryError
+from ss3_schema.release.index import open_index
 from ss3_schema.release.pipeline import Done, RegistryTarget, ReleaseConfig, ReleaseReport, release
-from ss3_schema.release.publish import Credentials, open_index
+from ss3_schema.release.target import Credentials
 from ss3_schema.workspace import Workspace
 
 from tests.docs.snippets import code, substituted
@@ -197,7 +198,7 @@ def test_laptop_release_publishes_into_a_local_index_pip_can_use(
     assert table["tool"][0] == "uploaded (local)"
     assert (local_index / "ss3-schema" / "ss3_schema-0.1.0-py3-none-any.whl").is_file()
     local_maven = repo.path("dist/maven")
-    assert table["maven"] == ("deployed (local)", f"com.shopstar3:ss3-protos:0.1.0 on {local_maven.as_uri()}")
+    assert table["maven"] == ("uploaded (local)", f"com.shopstar3:ss3-protos:0.1.0 on {local_maven.as_uri()}")
     assert repo.path("dist/maven/com/shopstar3/ss3-protos/0.1.0/ss3-protos-0.1.0.jar").is_file()
     assert table["register"][0] == "planned"
     assert table["tag"] == (

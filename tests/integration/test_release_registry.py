@@ -38,7 +38,7 @@ def test_release_registers_and_a_rerun_changes_nothing(
     assert first.returncode == 0, first.stdout + first.stderr
     table = summary(first.stdout)
     assert table["publish"][0] == "uploaded"
-    assert table["maven"][0] == "deployed"
+    assert table["maven"][0] == "uploaded"
     assert table["register"][0] == "registered"
     assert "(create: " in table["register"][1]
     assert table["tag"][0] == "created"

@@ -24,7 +24,8 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from ss3_schema.build.tool_wheel import TOOL_PROJECT, unconditional_requirements
-from ss3_schema.release.publish import Credentials, open_index
+from ss3_schema.release.index import open_index
+from ss3_schema.release.target import Credentials
 from ss3_schema.release.tool import release_tool
 from ss3_schema.workspace import Workspace
 

@@ -12,12 +12,12 @@ from ss3_schema.build.jar import build_jar
 from ss3_schema.errors import ConfigError, PublishConflict, PublishError
 from ss3_schema.release.maven import (
     DirectoryRepository,
-    Outcome,
     deploy,
     merged_metadata,
     release_step,
     repository_from_env,
 )
+from ss3_schema.release.target import Outcome
 from ss3_schema.workspace import Workspace
 
 from tests.helpers import SchemaRepo
@@ -86,7 +86,7 @@ def test_deploy_then_skip_then_refuse(ws: Workspace, schema_repo: SchemaRepo, tm
     repository = DirectoryRepository(tmp_path / "maven")
     artifact = build_jar(ws)
     published = artifact.jar.read_bytes()
-    assert deploy(artifact, repository).outcome is Outcome.DEPLOYED
+    assert deploy(artifact, repository).outcome is Outcome.UPLOADED
     assert deploy(artifact, repository).outcome is Outcome.ALREADY_PUBLISHED
     schema_repo.write("proto/ss3/orders/v1/order.proto", schema_repo.read("proto/ss3/orders/v1/order.proto") + "\n")
     schema_repo.commit("whitespace")
@@ -99,7 +99,7 @@ def test_a_deploy_that_stopped_after_the_jar_is_finished_on_rerun(ws: Workspace,
     repository = DirectoryRepository(tmp_path / "maven")
     artifact = build_jar(ws)
     repository.write(JAR, artifact.jar.read_bytes())  # no checksums, no POM, no metadata yet
-    assert deploy(artifact, repository).outcome is Outcome.DEPLOYED
+    assert deploy(artifact, repository).outcome is Outcome.UPLOADED
     sha256 = (tmp_path / "maven" / f"{JAR}.sha256").read_text()
     assert sha256 == hashlib.sha256(artifact.jar.read_bytes()).hexdigest()
     assert (tmp_path / "maven" / JAR_DIR / "ss3-protos-1.0.0.pom").is_file()
@@ -141,7 +141,7 @@ def test_ci_without_a_maven_repository_is_a_configuration_error() -> None:
 def test_a_trial_stays_in_dist_maven_even_with_a_repository_configured(ws: Workspace, tmp_path: Path) -> None:
     configured = DirectoryRepository(tmp_path / "company")
     outcome, detail = release_step(ws, "1.0.0", configured, local=True)
-    assert outcome == "deployed (local)"
+    assert outcome == "uploaded (local)"
     assert detail.endswith((ws.dist_dir / "maven").resolve().as_uri())
     assert not (tmp_path / "company").exists()
 

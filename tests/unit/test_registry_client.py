@@ -241,7 +241,9 @@ def test_client_credentials_fetch_a_token_first_and_reuse_it() -> None:
 
 def test_tls_failure_is_not_retried_and_points_at_the_ca_bundle() -> None:
     registry, _, sleeps = client([requests.exceptions.SSLError("certificate verify failed")])
-    with pytest.raises(RegistryError, match=r"TLS verification of the registry at .* SS3_REGISTRY_CA_BUNDLE"):
+    with pytest.raises(
+        RegistryError, match=r"registry at .* failed: TLS verification failed; .* SS3_REGISTRY_CA_BUNDLE"
+    ):
         registry.group_versions("g")
     assert sleeps == []
 

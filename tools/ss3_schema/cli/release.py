@@ -19,16 +19,10 @@ from ss3_schema.cli.common import workspace
 from ss3_schema.errors import EXIT_OK, ConfigError, ReleaseRefused
 from ss3_schema.redact import scrub
 from ss3_schema.release import maven, versioning
+from ss3_schema.release.distribution import default_files
+from ss3_schema.release.index import ENV_CERT, ENV_REPOSITORY_URL, open_index
 from ss3_schema.release.pipeline import ReleaseReport, release, release_config
-from ss3_schema.release.publish import (
-    ENV_CERT,
-    ENV_REPOSITORY_URL,
-    PROJECT,
-    PublishResult,
-    default_files,
-    open_index,
-    publish,
-)
+from ss3_schema.release.publish import PROJECT, PublishResult, publish
 from ss3_schema.report import render
 from ss3_schema.workspace import find_workspace
 

@@ -13,18 +13,17 @@ Every HTTP attempt, including retries and token requests, is counted in
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from ss3_schema import redact, validate
+from ss3_schema import http, redact, validate
 from ss3_schema.errors import ConfigError, RegistryError
 from ss3_schema.redact import display_url
 from ss3_schema.registry.auth import (
@@ -37,12 +36,11 @@ from ss3_schema.registry.auth import (
     TokenSource,
     credentials_from_env,
 )
-from ss3_schema.retry import Backoff, RetriesExhausted, send_with_retries
 
 API_PATH = "/apis/registry/v3"
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_RETRIES = 4
-BACKOFF = Backoff(base_s=0.5, cap_s=8.0, jitter=True)
+BACKOFF = http.Backoff(base_s=0.5, cap_s=8.0, jitter=True)
 PAGE_SIZE = 500
 TIMEOUT_ENV = "SS3_REGISTRY_TIMEOUT"
 RETRIES_ENV = "SS3_REGISTRY_RETRIES"
@@ -65,6 +63,10 @@ class Connection:
     @property
     def display_url(self) -> str:
         return display_url(self.url)
+
+    @property
+    def patience(self) -> http.Patience:
+        return http.Patience(self.timeout, self.retries + 1, BACKOFF)
 
 
 def connection_from_env(
@@ -169,11 +171,17 @@ class RegistryClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.connection = connection
-        self.requests_sent = 0
-        self._count_lock = threading.Lock()
         self._credentials = credentials
-        self._session = session or requests.Session()
-        self._sleep = sleep
+        ca_bundle = str(connection.ca_bundle) if connection.ca_bundle else None
+        tls_hint = f"pass --ca-bundle or set {CA_BUNDLE_ENV} if it uses a private CA"
+        self._http = http.HttpTransport(
+            connection.patience,
+            error=RegistryError,
+            tls_hint=tls_hint,
+            ca_bundle=ca_bundle,
+            session=session,
+            sleep=sleep,
+        )
         self._tokens = TokenSource(credentials, self._post_form) if isinstance(credentials, ClientCredentials) else None
 
     def __enter__(self) -> Self:
@@ -182,8 +190,13 @@ class RegistryClient:
     def __exit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.close()
 
+    @property
+    def requests_sent(self) -> int:
+        """Every HTTP attempt so far, retries and token requests included."""
+        return self._http.requests_sent
+
     def close(self) -> None:
-        self._session.close()
+        self._http.close()
 
     # -- registration ------------------------------------------------------
 
@@ -376,40 +389,8 @@ class RegistryClient:
         return self._send("POST", url, where, data=form, headers={"Accept": "application/json"})
 
     def _send(self, method: str, url: str, where: str, **kwargs: Any) -> requests.Response:
-        """Send with retries on connection errors, timeouts and 5xx; never on 4xx."""
-        verify: str | bool = str(self.connection.ca_bundle) if self.connection.ca_bundle else True
-
-        def attempt() -> requests.Response:
-            with self._count_lock:
-                self.requests_sent += 1
-            # No redirects: a 307 would re-send the body (a client secret, say) to wherever it points.
-            return self._session.request(
-                method, url, timeout=self.connection.timeout, verify=verify, allow_redirects=False, **kwargs
-            )
-
-        try:
-            response = send_with_retries(
-                attempt,
-                attempts=self.connection.retries + 1,
-                backoff=BACKOFF,
-                deadline_s=self.connection.timeout,
-                sleep=self._sleep,
-            )
-        except requests.exceptions.SSLError:
-            raise RegistryError(
-                f"TLS verification of the {where} failed; "
-                f"pass --ca-bundle or set {CA_BUNDLE_ENV} if it uses a private CA"
-            ) from None
-        except RetriesExhausted as exhausted:
-            raise RegistryError(f"{where} failed: {_exhausted_reason(exhausted, self.connection.timeout)}") from None
-        except requests.RequestException as exc:
-            raise RegistryError(f"{where} failed: {type(exc).__name__}") from None
-        if response.is_redirect:
-            location = display_url(response.headers.get("Location", "?"))
-            raise RegistryError(
-                f"{where} redirected (HTTP {response.status_code}) to {location}; configure that URL instead"
-            )
-        return response
+        # No redirects: a 307 would re-send the body (a client secret, say) to wherever it points.
+        return self._http.send(method, url, where, **kwargs)
 
     # -- answers ---------------------------------------------------------------
 
@@ -436,7 +417,7 @@ def _seg(value: str) -> str:
     must be escaped to stay one segment. `.` and `..` would be normalised by the
     HTTP client or the server into another resource, encoded or not.
     """
-    return quote(validate.registry_id(value, "registry id"), safe="")
+    return http.segment(validate.registry_id(value, "registry id"))
 
 
 def _version_info(item: Any, response: requests.Response | None = None, doing: str = "") -> VersionInfo:
@@ -505,27 +486,3 @@ def _json_object(response: requests.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def _exhausted_reason(exhausted: RetriesExhausted, timeout: float) -> str:
-    if exhausted.response is not None:
-        failure = f"HTTP {exhausted.response.status_code}"
-    elif exhausted.error is not None:
-        failure = _failure_reason(exhausted.error, timeout)
-    else:
-        failure = "no attempt made"
-    plural = "s" if exhausted.attempts != 1 else ""
-    return f"{failure} (gave up after {exhausted.attempts} attempt{plural} in {exhausted.elapsed:.1f}s)"
-
-
-def _failure_reason(exc: requests.exceptions.RequestException, timeout: float) -> str:
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return f"connection timed out after {timeout:g}s"
-    if isinstance(exc, requests.exceptions.Timeout):
-        return f"no answer within {timeout:g}s"
-    text = str(exc)
-    if "refused" in text.lower():
-        return "connection refused"
-    if "resolve" in text.lower() or "name or service" in text.lower():
-        return "host name does not resolve"
-    return "connection dropped"

@@ -13,7 +13,8 @@ Two kinds of repository: HTTP(S) with PUT and basic auth (Nexus,
 Artifactory, Reposilite, a WebDAV server) and a directory (`file://`, or
 dist/maven on a laptop) that Maven reads as `file:///…/dist/maven`.
 Credentials come only from SS3_MAVEN_USERNAME / SS3_MAVEN_PASSWORD and never
-appear in messages; TLS is verified (SS3_MAVEN_CA_BUNDLE for a private CA).
+appear in messages; TLS is verified (SS3_MAVEN_CA_BUNDLE for a private CA);
+SS3_PUBLISH_TIMEOUT bounds each attempt, as for the package index.
 """
 
 from __future__ import annotations
@@ -24,19 +25,28 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
 import requests
 from packaging.version import InvalidVersion, Version
 
-from ss3_schema import atomic, redact, validate
+from ss3_schema import atomic, http, redact, validate
 from ss3_schema.build.jar import ARTIFACT_ID, GROUP_ID, MavenArtifact, artifact_paths, build_jar
 from ss3_schema.errors import ConfigError, PublishConflict, PublishError
+from ss3_schema.http import HttpTransport, Patience
 from ss3_schema.redact import display_url
-from ss3_schema.release.publish import DEFAULT_TIMEOUT_S, Credentials, exhausted_reason, file_url_path
-from ss3_schema.retry import Backoff, RetriesExhausted, send_with_retries
+from ss3_schema.release.target import (
+    Credentials,
+    Decision,
+    Held,
+    Outcome,
+    conflict,
+    decide,
+    digest_of,
+    file_url_path,
+    patience_from_env,
+)
 from ss3_schema.workspace import Workspace, read_version
 
 ENV_REPOSITORY_URL = "SS3_MAVEN_REPOSITORY_URL"
@@ -52,14 +62,7 @@ TRUSTED_CHECKSUMS = ("sha256", "sha512", "sha1")
 HEX = re.compile(r"[0-9a-f]+")
 ARTIFACT_PATH = f"{GROUP_ID.replace('.', '/')}/{ARTIFACT_ID}"
 METADATA = f"{ARTIFACT_PATH}/maven-metadata.xml"
-ATTEMPTS = 4
-BACKOFF = Backoff(base_s=1.0, cap_s=8.0)
 USER_AGENT = "ss3-schema-maven"
-
-
-class Outcome(StrEnum):
-    DEPLOYED = "deployed"
-    ALREADY_PUBLISHED = "already published"
 
 
 @dataclass(frozen=True)
@@ -84,14 +87,20 @@ class Repository(Protocol):
 # --- choosing the repository ---------------------------------------------------
 
 
-def open_repository(url: str, *, credentials: Credentials | None = None, ca_bundle: str | None = None) -> Repository:
+def open_repository(
+    url: str,
+    *,
+    credentials: Credentials | None = None,
+    ca_bundle: str | None = None,
+    patience: Patience | None = None,
+) -> Repository:
     """`file://` is a directory, http(s) a repository that accepts PUT."""
     if url.strip().startswith("file:"):
         return DirectoryRepository(file_url_path(url))
     parsed = validate.service_url(url, f"{ENV_REPOSITORY_URL} (http(s):// or file://)")
     if (credentials is None or credentials.auth is None) and parsed.username is not None:
         credentials = Credentials(parsed.username, parsed.password)
-    return HttpRepository(parsed.url, credentials or Credentials(), ca_bundle=ca_bundle)
+    return HttpRepository(parsed.url, credentials or Credentials(), ca_bundle=ca_bundle, patience=patience)
 
 
 def repository_from_env(env: Mapping[str, str] | None = None, *, required: bool = False) -> Repository | None:
@@ -102,8 +111,9 @@ def repository_from_env(env: Mapping[str, str] | None = None, *, required: bool 
         if required:
             raise ConfigError(f"no Maven repository configured in CI: set {ENV_REPOSITORY_URL} (or pass --local)")
         return None
-    credentials = Credentials(env.get(ENV_USERNAME) or None, env.get(ENV_PASSWORD) or None)
-    return open_repository(url, credentials=credentials, ca_bundle=env.get(ENV_CA_BUNDLE) or None)
+    credentials = Credentials.from_env(env, ENV_USERNAME, ENV_PASSWORD)
+    ca_bundle = env.get(ENV_CA_BUNDLE) or None
+    return open_repository(url, credentials=credentials, ca_bundle=ca_bundle, patience=patience_from_env(env))
 
 
 def local_repository(ws: Workspace) -> DirectoryRepository:
@@ -135,10 +145,10 @@ def release_step(ws: Workspace, version: str, repository: Repository | None, *, 
 def _deploy_trial(ws: Workspace, artifact: MavenArtifact) -> Deployed:
     try:
         return deploy(artifact, local_repository(ws))
-    except PublishConflict as conflict:
+    except PublishConflict as refused:
         trials = ws.relative(ws.dist_dir / LOCAL_REPOSITORY_DIR)
         raise PublishConflict(
-            f"{conflict}. This is the local trial repository, holding an earlier trial of another commit: "
+            f"{refused}. This is the local trial repository, holding an earlier trial of another commit: "
             f"`rm -rf {trials}` discards the trials, then run the release again"
         ) from None
 
@@ -156,29 +166,24 @@ def deploy(artifact: MavenArtifact, repository: Repository) -> Deployed:
     """Deploy unless the repository holds this version already: same bytes skip, other bytes refuse."""
     jar_path = f"{_version_dir(artifact.version)}/{artifact.jar.name}"
     jar = artifact.jar.read_bytes()
-    published = _published_jar(repository, jar_path)
-    if published is not None and any(hashlib.new(a, jar).hexdigest() != d for a, d in published.digests.items()):
-        raise PublishConflict(
-            f"{artifact.coordinates} already published with different content on {repository.destination}; "
-            "a published version never changes: bump VERSION"
-        )
-    if published is not None and published.complete:
+    held = _held_jar(repository, jar_path)
+    decision = decide(held, digest_of(jar))
+    if decision is Decision.CONFLICT and held is not None:
+        algorithm, theirs = next(iter(held.digests.items()))
+        ours = digest_of(jar)(algorithm)
+        details = f"{artifact.jar.name}: repository {algorithm} {theirs[:12]}, local {ours[:12]}"
+        raise conflict(artifact.coordinates, repository.destination, details)
+    if decision is Decision.SKIP:
         return Deployed(artifact.coordinates, repository.destination, Outcome.ALREADY_PUBLISHED)
     _upload(artifact, jar, repository)
-    return Deployed(artifact.coordinates, repository.destination, Outcome.DEPLOYED)
-
-
-@dataclass(frozen=True)
-class _PublishedJar:
-    digests: dict[str, str]  # algorithm -> the digest the repository holds for the jar
-    complete: bool  # False: a checksum file is missing (a deploy that stopped half-way)
+    return Deployed(artifact.coordinates, repository.destination, Outcome.UPLOADED)
 
 
 def _version_dir(version: str) -> str:
     return f"{ARTIFACT_PATH}/{version}"
 
 
-def _published_jar(repository: Repository, jar_path: str) -> _PublishedJar | None:
+def _held_jar(repository: Repository, jar_path: str) -> Held | None:
     """The digests of the jar the repository holds, or None when it holds none.
 
     Complete only with every checksum file present: a deploy interrupted between
@@ -194,9 +199,9 @@ def _published_jar(repository: Repository, jar_path: str) -> _PublishedJar | Non
     }
     complete = all(text is not None for text in files.values())
     if digests:
-        return _PublishedJar(digests, complete)
+        return Held(digests, complete)
     data = repository.read(jar_path)
-    return None if data is None else _PublishedJar({"sha256": hashlib.sha256(data).hexdigest()}, False)
+    return None if data is None else Held({"sha256": hashlib.sha256(data).hexdigest()}, complete=False)
 
 
 def _parse_checksum(text: bytes, where: str, algorithm: str) -> str:
@@ -299,13 +304,19 @@ class DirectoryRepository:
 class HttpRepository:
     """A repository that answers GET and accepts PUT with basic auth."""
 
-    def __init__(self, url: str, credentials: Credentials, *, ca_bundle: str | None = None) -> None:
+    def __init__(
+        self, url: str, credentials: Credentials, *, ca_bundle: str | None = None, patience: Patience | None = None
+    ) -> None:
         self.url = url if url.endswith("/") else url + "/"
         self._credentials = credentials
-        # Given per request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's verify.
-        self._verify: str | bool = ca_bundle or True
-        self._session = requests.Session()
-        self._session.headers["User-Agent"] = USER_AGENT
+        tls_hint = f"set {ENV_CA_BUNDLE} to the CA bundle"
+        self._http = HttpTransport(
+            patience or patience_from_env(),
+            error=PublishError,
+            tls_hint=tls_hint,
+            ca_bundle=ca_bundle,
+            user_agent=USER_AGENT,
+        )
         redact.register_secret(credentials.password)
 
     @property
@@ -313,49 +324,24 @@ class HttpRepository:
         return display_url(self.url)
 
     def read(self, path: str) -> bytes | None:
-        response = self._send("GET", path, None)
+        what = f"reading {path} on {self.destination}"
+        response = self._send("GET", path, what)
         if response.status_code == 404:
             return None
-        self._require_success(response, f"reading {path}")
+        self._require_success(response, what)
         return response.content
 
     def write(self, path: str, data: bytes) -> None:
-        response = self._send("PUT", path, data)
-        self._require_success(response, f"uploading {path}")
+        what = f"uploading {path} on {self.destination}"
+        self._require_success(self._send("PUT", path, what, data=data), what)
 
-    def _send(self, method: str, path: str, data: bytes | None) -> requests.Response:
-        url = self.url + path
-        what = f"{'reading' if method == 'GET' else 'uploading'} {path} on {self.destination}"
-
-        def attempt() -> requests.Response:
-            return self._session.request(
-                method,
-                url,
-                data=data,
-                auth=self._credentials.auth,
-                timeout=DEFAULT_TIMEOUT_S,
-                verify=self._verify,
-                # A redirect is reported, not followed: the credentials stay with this host.
-                allow_redirects=False,
-            )
-
-        try:
-            return send_with_retries(attempt, attempts=ATTEMPTS, backoff=BACKOFF, deadline_s=DEFAULT_TIMEOUT_S)
-        except requests.exceptions.SSLError:
-            raise PublishError(f"{what}: TLS verification failed; set {ENV_CA_BUNDLE} to the CA bundle") from None
-        except RetriesExhausted as exhausted:
-            reason = exhausted_reason(exhausted, DEFAULT_TIMEOUT_S)
-            raise PublishError(f"{what}: {reason} ({exhausted.attempts} attempts)") from None
-        except requests.RequestException as exc:
-            raise PublishError(f"{what}: {type(exc).__name__}") from None
+    def _send(self, method: str, path: str, what: str, *, data: bytes | None = None) -> requests.Response:
+        # A redirect is reported, not followed: the credentials stay with this host.
+        url = self.url + http.path(*path.split("/"))
+        return self._http.send(method, url, what, data=data, auth=self._credentials.auth)
 
     def _require_success(self, response: requests.Response, what: str) -> None:
-        status = response.status_code
-        where = f"{what} on {self.destination}"
-        if status in (401, 403):
-            hint = f"{'set' if self._credentials.auth is None else 'check'} {ENV_USERNAME} and {ENV_PASSWORD}"
-            raise PublishError(f"{where}: the repository refused the credentials (HTTP {status}); {hint}")
-        if 300 <= status < 400:
-            raise PublishError(f"{where}: redirected to {display_url(response.headers.get('Location', '?'))}")
-        if not 200 <= status < 300:
-            raise PublishError(f"{where}: HTTP {status} {redact.server_text(response.reason or '')}".rstrip())
+        verb = "set" if self._credentials.auth is None else "check"
+        self._http.require_success(
+            response, what, who="the repository", hint=f"{verb} {ENV_USERNAME} and {ENV_PASSWORD}"
+        )

@@ -37,7 +37,9 @@ from ss3_schema.registry.predict import strategy_from_env
 from ss3_schema.registry.register import register
 from ss3_schema.registry.render import summary as registration_summary
 from ss3_schema.release import maven, versioning
-from ss3_schema.release.publish import DirectoryIndex, Index, file_sha256, open_index, publish
+from ss3_schema.release.distribution import file_sha256
+from ss3_schema.release.index import DirectoryIndex, Index, open_index
+from ss3_schema.release.publish import publish
 from ss3_schema.release.tool import release_tool
 from ss3_schema.schema import refs
 from ss3_schema.schema.image import build_image

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ss3_schema.build.tool_wheel import build_tool_wheel
-from ss3_schema.release.publish import Index, file_sha256, publish
+from ss3_schema.release.distribution import file_sha256
+from ss3_schema.release.index import Index
+from ss3_schema.release.publish import publish
 from ss3_schema.workspace import Workspace
 
 
