@@ -151,11 +151,11 @@ def test_release_deploys_to_the_repository_and_converges(
 
     first = run_release(repo, env=env)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert summary(first.stdout)["maven"] == ("uploaded", f"com.shopstar3:ss3-protos:4.1.0 on {target.url}")
+    assert summary(first.stdout)["publish-jar"] == ("uploaded", f"com.shopstar3:ss3-protos:4.1.0 on {target.url}")
     jar = target.files / "com/shopstar3/ss3-protos/4.1.0/ss3-protos-4.1.0.jar"
     assert jar.read_bytes() == repo.path("dist/ss3-protos-4.1.0.jar").read_bytes()
 
     again = run_release(repo, env=env)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert summary(again.stdout)["maven"][0] == "already published"
+    assert summary(again.stdout)["publish-jar"][0] == "already published"
     assert nginx.password not in first.stdout + first.stderr + again.stdout + again.stderr

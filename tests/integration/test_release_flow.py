@@ -87,9 +87,9 @@ def test_half_done_release_converges_on_rerun(repo: SchemaRepo, pypi_index: Pypi
         "version": "ok",
         "gen": "ok",
         "build": "ok",
-        "publish": "uploaded",
-        "tool": "uploaded",
-        "maven": "not configured",
+        "publish-wheel": "uploaded",
+        "publish-tool": "uploaded",
+        "publish-jar": "not configured",
         "register": "failed",
         "tag": "not run",
     }
@@ -98,8 +98,8 @@ def test_half_done_release_converges_on_rerun(repo: SchemaRepo, pypi_index: Pypi
     registry.down = False
     second = release(ws, config, registry)
     assert second.ok, second.error
-    assert outcomes(second)["publish"] == "already published"
-    assert outcomes(second)["tool"] == "already published"
+    assert outcomes(second)["publish-wheel"] == "already published"
+    assert outcomes(second)["publish-tool"] == "already published"
     assert outcomes(second)["register"] == "registered"
     assert outcomes(second)["tag"] == "created"
     assert tag_commit(repo, "v1.0.0") == repo.git("rev-parse", "HEAD")
@@ -107,7 +107,7 @@ def test_half_done_release_converges_on_rerun(repo: SchemaRepo, pypi_index: Pypi
     third = release(ws, config, registry)
     assert third.ok, third.error
     assert "finishing that release" in third.steps[0].detail
-    assert outcomes(third)["publish"] == "already published"
+    assert outcomes(third)["publish-wheel"] == "already published"
     assert outcomes(third)["tag"] == "already at HEAD"
     assert sorted(p.name for p in pypi_index.packages.glob("ss3_*-1.0.0*")) == [
         "ss3_protos-1.0.0-py3-none-any.whl",
@@ -126,9 +126,13 @@ def test_next_release_from_the_cli_pushes_its_tag(repo: SchemaRepo, pypi_index: 
     assert proc.returncode == 0, proc.stdout + proc.stderr
     table = summary(proc.stdout)
     assert table["version"][1].startswith("1.1.0: schema change since v1.0.0, needs minor (added field")
-    assert table["publish"] == ("uploaded", pypi_index.url)
-    assert table["tool"][0] == "uploaded"
-    assert table["tool"][1].startswith("dist/ss3_schema-1.1.0-py3-none-any.whl (sha256 ")
+    assert table["publish-wheel"] == ("uploaded", pypi_index.url)
+    assert table["publish-tool"][0] == "uploaded"
+    assert table["publish-tool"][1] == f"dist/ss3_schema-1.1.0-py3-none-any.whl on {pypi_index.url}"
+    assert (
+        table["build"][1].startswith("dist/ss3_protos-1.1.0-py3-none-any.whl (sha256 ")
+        and ", dist/ss3_schema-1.1.0-py3-none-any.whl (sha256 " in table["build"][1]
+    )
     assert table["register"][0] == "planned"
     assert table["register"][1].startswith("registry not configured: would register 5 event artifacts (+")
     assert "ss3.orders.order-events.v1-value" in table["register"][1]
@@ -178,7 +182,9 @@ def test_release_with_too_small_a_version_stops_before_building(
     table = summary(proc.stdout)
     assert table["version"][0] == "failed"
     assert "declared 1.1.0, need at least 1.1.1 because tag v1.1.0 already exists" in table["version"][1]
-    assert {table[step][0] for step in ("gen", "build", "publish", "tool", "maven", "register", "tag")} == {"not run"}
+    assert {
+        table[step][0] for step in ("gen", "build", "publish-wheel", "publish-tool", "publish-jar", "register", "tag")
+    } == {"not run"}
     assert proc.stderr.startswith("error: declared 1.1.0, need at least 1.1.1")
     assert not list(pypi_index.packages.glob("ss3_protos-1.1.1*"))
 
@@ -193,12 +199,12 @@ def test_laptop_release_publishes_into_a_local_index_pip_can_use(
     assert proc.returncode == 0, proc.stdout + proc.stderr
     table = summary(proc.stdout)
     local_index = repo.path("dist/index/simple")
-    assert table["publish"][0] == "uploaded (local)"
-    assert table["publish"][1].startswith(local_index.as_uri())
-    assert table["tool"][0] == "uploaded (local)"
+    assert table["publish-wheel"][0] == "uploaded (local)"
+    assert table["publish-wheel"][1].startswith(local_index.as_uri())
+    assert table["publish-tool"][0] == "uploaded (local)"
     assert (local_index / "ss3-schema" / "ss3_schema-0.1.0-py3-none-any.whl").is_file()
     local_maven = repo.path("dist/maven")
-    assert table["maven"] == ("uploaded (local)", f"com.shopstar3:ss3-protos:0.1.0 on {local_maven.as_uri()}")
+    assert table["publish-jar"] == ("uploaded (local)", f"com.shopstar3:ss3-protos:0.1.0 on {local_maven.as_uri()}")
     assert repo.path("dist/maven/com/shopstar3/ss3-protos/0.1.0/ss3-protos-0.1.0.jar").is_file()
     assert table["register"][0] == "planned"
     assert table["tag"] == (
@@ -209,7 +215,7 @@ def test_laptop_release_publishes_into_a_local_index_pip_can_use(
     assert run_release(repo).returncode == 0  # converges locally too
 
     # The printed command as it is, with the wheelhouse standing in for the usual index (protobuf).
-    hint = table["publish"][1].split("(try: ", 1)[1].removesuffix(")")
+    hint = table["publish-wheel"][1].split("(try: ", 1)[1].removesuffix(")")
     command = shlex.split(hint)
     assert command[:2] == ["pip", "install"] and command[-1] == "ss3-protos==0.1.0"
     python = fresh_venv(tmp_path / "venv")

@@ -37,8 +37,8 @@ def test_release_registers_and_a_rerun_changes_nothing(
     first = run_release(repo, "--group", registry_group, env=env)
     assert first.returncode == 0, first.stdout + first.stderr
     table = summary(first.stdout)
-    assert table["publish"][0] == "uploaded"
-    assert table["maven"][0] == "uploaded"
+    assert table["publish-wheel"][0] == "uploaded"
+    assert table["publish-jar"][0] == "uploaded"
     assert table["register"][0] == "registered"
     assert "(create: " in table["register"][1]
     assert table["tag"][0] == "created"
@@ -48,8 +48,8 @@ def test_release_registers_and_a_rerun_changes_nothing(
     again = run_release(repo, "--group", registry_group, env=env)
     assert again.returncode == 0, again.stdout + again.stderr
     table = summary(again.stdout)
-    assert table["publish"][0] == "already published"
-    assert table["maven"][0] == "already published"
+    assert table["publish-wheel"][0] == "already published"
+    assert table["publish-jar"][0] == "already published"
     assert table["register"][0] == "registered"
     assert "(unchanged: " in table["register"][1]
     assert "create" not in table["register"][1]

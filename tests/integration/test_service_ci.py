@@ -23,10 +23,10 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from ss3_schema.build.tool_wheel import TOOL_PROJECT, unconditional_requirements
+from ss3_schema.build.tool_wheel import TOOL_PROJECT, build_tool_wheel, unconditional_requirements
 from ss3_schema.release.index import open_index
+from ss3_schema.release.publish import publish
 from ss3_schema.release.target import Credentials
-from ss3_schema.release.tool import release_tool
 from ss3_schema.workspace import Workspace
 
 from tests.docs.snippets import code
@@ -105,11 +105,11 @@ def release(tmp_path_factory: pytest.TempPathFactory, pypi_index: PypiIndex) -> 
     git(root, "commit", "-q", "-m", f"release {TOOL_VERSION}")
 
     index = open_index(pypi_index.url, credentials=Credentials(pypi_index.username, pypi_index.password))
-    published = release_tool(Workspace(root), index)
-    assert published.outcome == "uploaded"
-    assert release_tool(Workspace(root), index).outcome == "already published"
-    mirror_runtime_dependencies(published.wheel, pypi_index.packages)
-    return Release(root, published.wheel)
+    wheel = build_tool_wheel(Workspace(root))
+    assert publish([wheel], index).files[0].outcome == "uploaded"
+    assert publish([wheel], index).files[0].outcome == "already published"
+    mirror_runtime_dependencies(wheel, pypi_index.packages)
+    return Release(root, wheel)
 
 
 def mirror_runtime_dependencies(wheel: Path, packages: Path) -> None:

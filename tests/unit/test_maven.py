@@ -140,7 +140,7 @@ def test_ci_without_a_maven_repository_is_a_configuration_error() -> None:
 
 def test_a_trial_stays_in_dist_maven_even_with_a_repository_configured(ws: Workspace, tmp_path: Path) -> None:
     configured = DirectoryRepository(tmp_path / "company")
-    outcome, detail = release_step(ws, "1.0.0", configured, local=True)
+    outcome, detail = release_step(ws, build_jar(ws), configured, local=True)
     assert outcome == "uploaded (local)"
     assert detail.endswith((ws.dist_dir / "maven").resolve().as_uri())
     assert not (tmp_path / "company").exists()
@@ -149,8 +149,8 @@ def test_a_trial_stays_in_dist_maven_even_with_a_repository_configured(ws: Works
 def test_a_trial_of_another_commit_under_the_same_version_says_how_to_start_over(
     ws: Workspace, schema_repo: SchemaRepo
 ) -> None:
-    release_step(ws, "1.0.0", None, local=True)
+    release_step(ws, build_jar(ws), None, local=True)
     schema_repo.write("proto/ss3/orders/v1/order.proto", schema_repo.read("proto/ss3/orders/v1/order.proto") + "\n")
     schema_repo.commit("whitespace")
     with pytest.raises(PublishConflict, match=r"`rm -rf dist/maven` discards the trials"):
-        release_step(ws, "1.0.0", None, local=True)
+        release_step(ws, build_jar(ws), None, local=True)

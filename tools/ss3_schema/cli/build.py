@@ -12,8 +12,7 @@ import click
 
 from ss3_schema import console
 from ss3_schema.build import fingerprint
-from ss3_schema.build.jar import build_jar
-from ss3_schema.build.wheel import build_wheel
+from ss3_schema.build.artifacts import build_artifacts
 from ss3_schema.cli import options
 from ss3_schema.cli.common import emit, workspace
 from ss3_schema.errors import EXIT_OK
@@ -49,10 +48,9 @@ def gen(root: Path | None, fmt: str, force: bool) -> int:
 @click.command()
 @options.root
 def build(root: Path | None) -> int:
-    """Build the ss3-protos wheel (run gen first) and the Maven jar + POM into dist/."""
-    ws = workspace(root)
-    wheel = build_wheel(ws)
-    click.echo(f"build: {wheel}")
-    artifact = build_jar(ws)
-    click.echo(f"build: {artifact.jar} ({artifact.coordinates})")
+    """Build the ss3-protos wheel (run gen first), the ss3-schema tool wheel and the Maven jar + POM into dist/."""
+    built = build_artifacts(workspace(root))
+    click.echo(f"build: {built.wheel}")
+    click.echo(f"build: {built.tool_wheel}")
+    click.echo(f"build: {built.jar.jar} ({built.jar.coordinates})")
     return EXIT_OK

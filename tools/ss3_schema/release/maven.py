@@ -32,7 +32,7 @@ import requests
 from packaging.version import InvalidVersion, Version
 
 from ss3_schema import atomic, http, redact, validate
-from ss3_schema.build.jar import ARTIFACT_ID, GROUP_ID, MavenArtifact, artifact_paths, build_jar
+from ss3_schema.build.jar import ARTIFACT_ID, GROUP_ID, MavenArtifact, artifact_paths
 from ss3_schema.errors import ConfigError, PublishConflict, PublishError
 from ss3_schema.http import HttpTransport, Patience
 from ss3_schema.redact import display_url
@@ -124,15 +124,14 @@ def local_repository(ws: Workspace) -> DirectoryRepository:
 # --- the release step ----------------------------------------------------------
 
 
-def release_step(ws: Workspace, version: str, repository: Repository | None, *, local: bool) -> tuple[str, str]:
-    """Build the jar and deploy it; (outcome, detail) for the release summary.
+def release_step(
+    ws: Workspace, artifact: MavenArtifact, repository: Repository | None, *, local: bool
+) -> tuple[str, str]:
+    """Deploy the built jar; (outcome, detail) for the release summary.
 
     A local trial deploys into dist/maven even when a repository is configured:
     a trial changes nothing outside the checkout.
     """
-    artifact = build_jar(ws)
-    if artifact.version != version:
-        raise ConfigError(f"{artifact.jar.name}: expected version {version}")
     if local:
         result = _deploy_trial(ws, artifact)
         return f"{result.outcome} (local)", f"{result.coordinates} on {result.destination}"

@@ -1,4 +1,8 @@
-"""The main-branch release in one command: version → gen → build → publish → tool → register → tag.
+"""The main-branch release in one command: version → gen → build → publish → register → tag.
+
+Build makes every artifact (the wheel, the tool wheel, the jar) before any is
+published; publishing is one row per artifact and target (the wheel and the
+tool on the package index, the jar on the Maven repository).
 
 Every step converges when re-run: publishing skips a file the index already
 holds with the same bytes (builds are reproducible per commit), registration
@@ -19,8 +23,8 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from ss3_schema.build import fingerprint
+from ss3_schema.build.artifacts import Artifacts, build_artifacts
 from ss3_schema.build.generate import generate
-from ss3_schema.build.wheel import build_wheel
 from ss3_schema.errors import (
     EXIT_VIOLATIONS,
     ConfigError,
@@ -40,7 +44,6 @@ from ss3_schema.release import maven, versioning
 from ss3_schema.release.distribution import file_sha256
 from ss3_schema.release.index import DirectoryIndex, Index, open_index
 from ss3_schema.release.publish import publish
-from ss3_schema.release.tool import release_tool
 from ss3_schema.schema import refs
 from ss3_schema.schema.image import build_image
 from ss3_schema.toolchain import run_git
@@ -51,7 +54,7 @@ REMOTE = "origin"
 # Used only when git has no identity configured (a bare CI runner): annotated
 # tags need a tagger, and the release tool is the one tagging.
 FALLBACK_TAGGER = ("-c", "user.name=ss3-schema release", "-c", "user.email=ss3-schema-release@example.invalid")
-STEPS = ("version", "gen", "build", "publish", "tool", "maven", "register", "tag")
+STEPS = ("version", "gen", "build", "publish-wheel", "publish-tool", "publish-jar", "register", "tag")
 
 
 class RegistrationRejected(Ss3SchemaError):
@@ -155,13 +158,23 @@ class _Run:
     config: ReleaseConfig
     register: RegisterStep
     check: versioning.VersionCheck | None = None
-    wheel: Path | None = None
+    built: Artifacts | None = None
 
     @property
     def version(self) -> refs.Version:
         if self.check is None:
             raise RuntimeError("the version step runs first")
         return self.check.declared
+
+    @property
+    def artifacts(self) -> Artifacts:
+        if self.built is None:
+            raise RuntimeError("the build step runs before publishing")
+        return self.built
+
+    @property
+    def index(self) -> Index:
+        return self.config.index or DirectoryIndex(self.ws.dist_dir / LOCAL_INDEX_DIR)
 
 
 def release(ws: Workspace, config: ReleaseConfig, register: RegisterStep | None = None) -> ReleaseReport:
@@ -171,9 +184,9 @@ def release(ws: Workspace, config: ReleaseConfig, register: RegisterStep | None 
         ("version", _version_step),
         ("gen", _gen_step),
         ("build", _build_step),
-        ("publish", _publish_step),
-        ("tool", _tool_step),
-        ("maven", _maven_step),
+        ("publish-wheel", _publish_wheel_step),
+        ("publish-tool", _publish_tool_step),
+        ("publish-jar", _publish_jar_step),
         ("register", _register_step),
         ("tag", _tag_step),
     ]
@@ -216,19 +229,25 @@ def _gen_step(run: _Run) -> Done:
 
 
 def _build_step(run: _Run) -> Done:
-    wheel = build_wheel(run.ws)
-    if f"-{run.version}-" not in wheel.name:
-        raise ToolError(f"{wheel.name}: expected version {run.version} (from VERSION) in the wheel's name")
-    run.wheel = wheel
-    return Done("ok", f"{run.ws.relative(wheel)} (sha256 {file_sha256(wheel)[:12]})")
+    run.built = built = build_artifacts(run.ws)
+    return Done("ok", ", ".join(f"{run.ws.relative(path)} (sha256 {file_sha256(path)[:12]})" for path in built.files()))
 
 
-def _publish_step(run: _Run) -> Done:
-    if run.wheel is None:
-        raise RuntimeError("the build step runs before publishing")
-    index = run.config.index or DirectoryIndex(run.ws.dist_dir / LOCAL_INDEX_DIR)
+def _publish_wheel_step(run: _Run) -> Done:
+    outcome, destination = _publish_to_index(run, run.artifacts.wheel)
+    if run.config.local:
+        return Done(outcome, f"{destination} (try: {local_install_hint(destination, run.version)})")
+    return Done(outcome, destination)
+
+
+def _publish_tool_step(run: _Run) -> Done:
+    outcome, destination = _publish_to_index(run, run.artifacts.tool_wheel)
+    return Done(outcome, f"{run.ws.relative(run.artifacts.tool_wheel)} on {destination}")
+
+
+def _publish_to_index(run: _Run, wheel: Path) -> tuple[str, str]:
     try:
-        result = publish([run.wheel], index)
+        result = publish([wheel], run.index)
     except PublishConflict as conflict:
         if not run.config.local:
             raise
@@ -237,12 +256,8 @@ def _publish_step(run: _Run) -> Done:
             f"{conflict}. This is the local trial index, holding an earlier trial of another commit: "
             f"`rm -rf {local}` discards the trials, then run the release again"
         ) from None
-    outcome = result.files[0].outcome
-    if run.config.local:
-        return Done(
-            f"{outcome} (local)", f"{result.destination} (try: {local_install_hint(result.destination, run.version)})"
-        )
-    return Done(str(outcome), result.destination)
+    outcome = str(result.files[0].outcome)
+    return (f"{outcome} (local)" if run.config.local else outcome), result.destination
 
 
 def local_install_hint(simple_url: str, version: refs.Version) -> str:
@@ -256,13 +271,8 @@ def local_install_hint(simple_url: str, version: refs.Version) -> str:
     return f"pip install --find-links {simple_url.rstrip('/')}/ss3-protos/ ss3-protos=={version}"
 
 
-def _tool_step(run: _Run) -> Done:
-    tool = release_tool(run.ws, run.config.index or DirectoryIndex(run.ws.dist_dir / LOCAL_INDEX_DIR))
-    return Done(f"{tool.outcome}{' (local)' if run.config.local else ''}", tool.describe(run.ws))
-
-
-def _maven_step(run: _Run) -> Done:
-    return Done(*maven.release_step(run.ws, str(run.version), run.config.maven, local=run.config.local))
+def _publish_jar_step(run: _Run) -> Done:
+    return Done(*maven.release_step(run.ws, run.artifacts.jar, run.config.maven, local=run.config.local))
 
 
 def _register_step(run: _Run) -> Done:
