@@ -13,10 +13,11 @@ import shutil
 from pathlib import Path
 
 import yaml
-from ss3_schema.gate.events import check_changes, check_declarations
+from ss3_schema.gate.events import check_changes
 from ss3_schema.gate.jvm import check_jvm_rules
 from ss3_schema.gate.limits import check_limits
 from ss3_schema.report import Violation
+from ss3_schema.schema.declarations import check_declarations
 from ss3_schema.schema.image import CompileFailed, build_image
 
 from tests.helpers import REPO_ROOT

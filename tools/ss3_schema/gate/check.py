@@ -14,10 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ss3_schema.errors import Ss3SchemaError
-from ss3_schema.gate import events, guard, jvm, limits
+from ss3_schema.gate import guard, jvm, limits
 from ss3_schema.gate.breaking import Base, Comparison, GateResult, base_notice, compared, incompatibilities
 from ss3_schema.gate.lint import lint_image
 from ss3_schema.report import Violation
+from ss3_schema.schema.declarations import check_declarations
 from ss3_schema.schema.image import CompileFailed, Image
 from ss3_schema.workspace import Workspace
 
@@ -49,7 +50,7 @@ def _gate(
     with ThreadPoolExecutor(max_workers=1) as pool:
         lint_job = pool.submit(lint_image, ws, comparison.current_file, base.rules_root(ws))
         violations = incompatibilities(ws, comparison) + lint_job.result()
-    violations += events.check_declarations(comparison.current)
+    violations += check_declarations(comparison.current)
     violations += jvm.check_jvm_rules(comparison.current)
     violations += limits.check_limits(comparison.current)
     rules = guard.judge_rule_changes(ws.root, base.tree)

@@ -21,11 +21,10 @@ from collections.abc import Iterable, Iterator
 
 from google.protobuf import descriptor_pb2
 
-from ss3_schema.gate.events import violation_at
 from ss3_schema.report import Violation
 from ss3_schema.rules import RuleId
 from ss3_schema.schema.events import event_files
-from ss3_schema.schema.image import FILE_MESSAGE_TYPE, FILE_OPTIONS, Image
+from ss3_schema.schema.image import FILE_MESSAGE_TYPE, FILE_OPTIONS, Image, violation_at
 
 JAVA_PACKAGE_PREFIX = "com.shopstar3."
 PACKAGE_STATEMENT = 2

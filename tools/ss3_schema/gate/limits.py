@@ -17,11 +17,10 @@ import unicodedata
 
 from google.protobuf import descriptor_pb2
 
-from ss3_schema.gate.events import violation_at
 from ss3_schema.gate.jvm import fields_with_paths
 from ss3_schema.report import Violation
 from ss3_schema.rules import RuleId
-from ss3_schema.schema.image import FILE_MESSAGE_TYPE, Image
+from ss3_schema.schema.image import FILE_MESSAGE_TYPE, Image, violation_at
 
 # A page of prose; the longest comment in the schemas today is a few lines.
 MAX_COMMENT_CHARS = 4096

@@ -20,11 +20,11 @@ from google.protobuf import descriptor_pb2
 
 from ss3_schema.build.generator import ensure_generator
 from ss3_schema.errors import SchemaError
-from ss3_schema.gate.events import check_declarations
 
 # Re-exported: a plan is made of them, and its importers name them from here.
 from ss3_schema.registry.artifact import PROTOBUF as PROTOBUF  # noqa: PLC0414
 from ss3_schema.registry.artifact import PlannedArtifact as PlannedArtifact  # noqa: PLC0414
+from ss3_schema.schema.declarations import check_declarations
 from ss3_schema.schema.events import EventFile, event_files
 from ss3_schema.schema.image import Image
 from ss3_schema.workspace import Workspace

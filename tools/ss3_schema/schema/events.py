@@ -3,8 +3,8 @@
 An event file names its Kafka topic with `option (ss3.options.v1.topic)`, marks its
 topic envelope with `option (ss3.options.v1.topic_envelope) = true` and each event
 with `option (ss3.options.v1.event) = true` (proto/ss3/options/v1/options.proto).
-This is the one reader of those options; gate/events.py checks them, build, catalog
-and registry use them.
+This is the one reader of those options: schema/declarations.py checks them on one
+tree, gate/events.py against the base; build, catalog and registry use them.
 """
 
 from __future__ import annotations

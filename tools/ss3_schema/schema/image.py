@@ -88,3 +88,10 @@ def location_span(fd: descriptor_pb2.FileDescriptorProto, path: list[int]) -> tu
             end_line = span[2] if len(span) == 4 else span[0]
             return span[0] + 1, span[1] + 1, end_line + 1, span[-1] + 1
     return 1, 1, 1, 1
+
+
+def violation_at(
+    image: Image, fd: descriptor_pb2.FileDescriptorProto, path: list[int], rule: str, message: str
+) -> Violation:
+    line, column, end_line, end_column = location_span(fd, path)
+    return Violation(image.repo_path(fd.name), line, column, rule, message, end_line, end_column)
