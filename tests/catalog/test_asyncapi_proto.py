@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from google.protobuf import descriptor_pb2
-from ss3_schema.build.generator import ensure_generator
 from ss3_schema.catalog.asyncapi import event_proto
 from ss3_schema.catalog.model import read_catalog
 from ss3_schema.schema.image import build_image
+from ss3_schema.toolchain.generator import ensure_generator
 
 from tests.catalog.hard_inputs import hard_events_proto
 from tests.helpers import SchemaRepo

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from ss3_schema.build import generator
 from ss3_schema.errors import ToolError
+from ss3_schema.toolchain import generator
 
 from tests.helpers import REPO_ROOT, SchemaRepo, diagnostics, run_cli, server_unavailable
 from tests.package.runtimes import find_python, runtime_table

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import requests
-from ss3_schema.build.generator import ensure_generator
+from ss3_schema.toolchain.generator import ensure_generator
 
 from tests.docs.snippets import code
 

@@ -31,7 +31,7 @@ from google.protobuf.message import Message
 from ss3 import topics
 from ss3.kafka import Deserializer, Serializer, UnexpectedEventError
 from ss3.orders.v1 import order_events_pb2
-from ss3_schema.build.generator import ensure_generator
+from ss3_schema.toolchain.generator import ensure_generator
 
 from devservices.kafka import RunningKafka
 from tests.catalog.hard_inputs import with_order_archived

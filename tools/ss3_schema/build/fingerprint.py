@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ss3_schema.build.generator import GRPCIO_TOOLS_VERSION
+from ss3_schema.toolchain.generator import GRPCIO_TOOLS_VERSION
 from ss3_schema.workspace import Workspace
 
 RECORD_NAME = ".ss3-gen.json"

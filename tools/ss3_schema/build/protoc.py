@@ -6,11 +6,11 @@ import re
 import subprocess
 from pathlib import Path
 
-from ss3_schema.build.generator import ensure_generator
 from ss3_schema.errors import ConfigError, ToolError
 from ss3_schema.report import Violation
 from ss3_schema.rules import RuleId
 from ss3_schema.schema.image import CompileFailed
+from ss3_schema.toolchain.generator import ensure_generator
 from ss3_schema.validate import utf8_schemas
 from ss3_schema.workspace import PROTO_DIR, Workspace
 

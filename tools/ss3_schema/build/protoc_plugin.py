@@ -19,7 +19,7 @@ from google.protobuf import descriptor_pb2
 from google.protobuf.compiler import plugin_pb2
 
 from ss3_schema.build import stubs
-from ss3_schema.build.generator import ensure_generator
+from ss3_schema.toolchain.generator import ensure_generator
 
 
 def generate_grpc_python(

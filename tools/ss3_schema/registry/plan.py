@@ -18,7 +18,6 @@ from collections.abc import Collection, Mapping
 
 from google.protobuf import descriptor_pb2
 
-from ss3_schema.build.generator import ensure_generator
 from ss3_schema.errors import SchemaError
 
 # Re-exported: a plan is made of them, and its importers name them from here.
@@ -27,6 +26,7 @@ from ss3_schema.registry.artifact import PlannedArtifact as PlannedArtifact  # n
 from ss3_schema.schema.declarations import check_declarations
 from ss3_schema.schema.events import EventFile, event_files
 from ss3_schema.schema.image import Image
+from ss3_schema.toolchain.generator import ensure_generator
 from ss3_schema.workspace import Workspace
 
 STRATEGIES = ("topic", "simple-topic")

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
-from ss3_schema.build.generator import ensure_generator
 from ss3_schema.catalog.bi.clickhouse import render_sql, top_file
 from ss3_schema.catalog.bi.columns import Types
 from ss3_schema.catalog.bi.readme import render_readme
@@ -22,6 +21,7 @@ from ss3_schema.catalog.bi.record import TopicRecord, topic_records
 from ss3_schema.errors import ToolError
 from ss3_schema.schema.image import CompileFailed
 from ss3_schema.toolchain import BUF_VIOLATIONS_EXIT, parse_buf_json, run_buf
+from ss3_schema.toolchain.generator import ensure_generator
 from ss3_schema.workspace import Workspace
 
 BI_DIR = "bi"

@@ -15,7 +15,7 @@ entry point of its library from the tool's own interpreter, whichever that is,
 in a subprocess. So every machine that runs the tool runs the same generator
 and writes the same bytes, a machine with Python 3.13 alone included.
 
-`python -m ss3_schema.build.generator ARGS` is that protoc on the command line
+`python -m ss3_schema.toolchain.generator ARGS` is that protoc on the command line
 (buf.gen.yaml names it as `protoc_path`), installing it first if needed.
 """
 
@@ -112,7 +112,7 @@ def _install(home: Path) -> None:
 
 
 def main() -> None:
-    """protoc with the pinned generator: `python -m ss3_schema.build.generator ARGS`."""
+    """protoc with the pinned generator: `python -m ss3_schema.toolchain.generator ARGS`."""
     try:
         command = ensure_generator().protoc(sys.argv[1:])
     except ToolError as exc:

@@ -1,4 +1,4 @@
-"""Running the pinned external tools (buf, git) and reading their findings."""
+"""The pinned external tools: buf and git (here), the Python code generator (generator.py), and their findings."""
 
 from __future__ import annotations
 
