@@ -19,6 +19,7 @@ from google.protobuf import descriptor_pb2
 from ss3_schema.catalog.model import Catalog, Enum, Message
 from ss3_schema.errors import ToolError
 from ss3_schema.schema import refs
+from ss3_schema.schema.elements import file_elements
 from ss3_schema.schema.image import CompileFailed, build_image
 from ss3_schema.schema.refs import ReleaseTag, last_release, release_tags
 from ss3_schema.toolchain import run_git
@@ -59,27 +60,13 @@ def _names_at(ws: Workspace, tag: ReleaseTag) -> set[str]:
     return set(element_names(image.own_files()))
 
 
+CATALOGUED = ("message", "field", "enum", "enum value")
+
+
 def element_names(files: Iterable[descriptor_pb2.FileDescriptorProto]) -> Iterator[str]:
+    """Full names of what the catalog stamps: messages, fields, enums and enum values (named under their enum)."""
     for fd in files:
-        prefix = f"{fd.package}." if fd.package else ""
-        yield from _message_names(fd.message_type, prefix)
-        yield from _enum_names(fd.enum_type, prefix)
-
-
-def _message_names(messages: Iterable[descriptor_pb2.DescriptorProto], prefix: str) -> Iterator[str]:
-    for message in messages:
-        name = prefix + message.name
-        yield name
-        yield from (f"{name}.{f.name}" for f in message.field)
-        yield from _message_names(message.nested_type, f"{name}.")
-        yield from _enum_names(message.enum_type, f"{name}.")
-
-
-def _enum_names(enums: Iterable[descriptor_pb2.EnumDescriptorProto], prefix: str) -> Iterator[str]:
-    for enum in enums:
-        name = prefix + enum.name
-        yield name
-        yield from (f"{name}.{v.name}" for v in enum.value)
+        yield from (element.name for element in file_elements(fd) if element.kind in CATALOGUED)
 
 
 def stamp(catalog: Catalog, first: dict[str, str]) -> Catalog:

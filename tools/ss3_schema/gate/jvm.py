@@ -17,19 +17,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from google.protobuf import descriptor_pb2
 
 from ss3_schema.report import Violation
 from ss3_schema.rules import RuleId
+from ss3_schema.schema.elements import file_elements
 from ss3_schema.schema.events import event_files
-from ss3_schema.schema.image import FILE_MESSAGE_TYPE, FILE_OPTIONS, Image, violation_at
+from ss3_schema.schema.image import FILE_OPTIONS, Image, violation_at
 
 JAVA_PACKAGE_PREFIX = "com.shopstar3."
 PACKAGE_STATEMENT = 2
-MESSAGE_FIELD = 2
-MESSAGE_NESTED_TYPE = 3
 FIELD_TYPE_NAME = 6
 # FileOptions field numbers.
 JAVA_PACKAGE = 1
@@ -102,7 +101,7 @@ def _check_field_type_names(
     image: Image, fd: descriptor_pb2.FileDescriptorProto, declared_in: dict[str, str]
 ) -> list[Violation]:
     found = []
-    for path, field in fields_with_paths(fd.message_type, [FILE_MESSAGE_TYPE]):
+    for path, field in fields_with_paths(fd):
         if not field.type_name or declared_in.get(field.type_name, fd.name) == fd.name:
             continue
         full_name = field.type_name.removeprefix(".")
@@ -124,34 +123,22 @@ def _check_field_type_names(
 
 
 def fields_with_paths(
-    messages: Iterable[descriptor_pb2.DescriptorProto], prefix: list[int]
+    fd: descriptor_pb2.FileDescriptorProto,
 ) -> Iterator[tuple[list[int], descriptor_pb2.FieldDescriptorProto]]:
-    """Every field of every (nested) message with its SourceCodeInfo path."""
-    for index, message in enumerate(messages):
-        path = [*prefix, index]
-        for field_index, field in enumerate(message.field):
-            yield [*path, MESSAGE_FIELD, field_index], field
-        yield from fields_with_paths(message.nested_type, [*path, MESSAGE_NESTED_TYPE])
+    """Every field of every (nested) message of the file, with its SourceCodeInfo path."""
+    for element in file_elements(fd):
+        if element.kind == "field" and isinstance(element.descriptor, descriptor_pb2.FieldDescriptorProto):
+            yield list(element.path), element.descriptor
 
 
 def _declaring_files(image: Image) -> dict[str, str]:
     """Fully qualified type name (with leading dot) -> the file that declares it."""
-    declared: dict[str, str] = {}
-    for fd in image.files:
-        prefix = f".{fd.package}" if fd.package else ""
-        for enum in fd.enum_type:
-            declared[f"{prefix}.{enum.name}"] = fd.name
-        for name in _message_names(fd.message_type, prefix):
-            declared[name] = fd.name
-    return declared
-
-
-def _message_names(messages: Iterable[descriptor_pb2.DescriptorProto], prefix: str) -> Iterator[str]:
-    for message in messages:
-        name = f"{prefix}.{message.name}"
-        yield name
-        yield from (f"{name}.{enum.name}" for enum in message.enum_type)
-        yield from _message_names(message.nested_type, name)
+    return {
+        f".{element.name}": fd.name
+        for fd in image.files
+        for element in file_elements(fd)
+        if element.kind in ("message", "enum")
+    }
 
 
 def _written_name(image: Image, fd: descriptor_pb2.FileDescriptorProto, path: list[int]) -> str | None:

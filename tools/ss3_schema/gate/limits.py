@@ -20,7 +20,7 @@ from google.protobuf import descriptor_pb2
 from ss3_schema.gate.jvm import fields_with_paths
 from ss3_schema.report import Violation
 from ss3_schema.rules import RuleId
-from ss3_schema.schema.image import FILE_MESSAGE_TYPE, Image, violation_at
+from ss3_schema.schema.image import Image, violation_at
 
 # A page of prose; the longest comment in the schemas today is a few lines.
 MAX_COMMENT_CHARS = 4096
@@ -37,7 +37,7 @@ def check_limits(image: Image) -> list[Violation]:
 
 def _json_names(image: Image, fd: descriptor_pb2.FileDescriptorProto) -> list[Violation]:
     found = []
-    for path, field in fields_with_paths(fd.message_type, [FILE_MESSAGE_TYPE]):
+    for path, field in fields_with_paths(fd):
         if any(unicodedata.category(char) == "Cc" for char in field.json_name):
             found.append(
                 violation_at(

@@ -14,7 +14,7 @@ ancestor of HEAD (SemVer, as in docs/releasing.md):
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -22,6 +22,7 @@ from google.protobuf import descriptor_pb2
 
 from ss3_schema.gate.breaking import compared, incompatibilities
 from ss3_schema.report import Violation
+from ss3_schema.schema.elements import file_elements
 from ss3_schema.schema.image import Image
 from ss3_schema.schema.refs import Level, ReleaseTag, Version, head_commit, last_release, release_tags
 from ss3_schema.toolchain import run_git
@@ -204,30 +205,7 @@ def schema_elements(image: Image) -> Iterator[str]:
     """Every named element of the image's own files, as `<kind> <full name>`, in file order."""
     for fd in sorted(image.own_files(), key=lambda f: f.name):
         yield f"file {image.repo_path(fd.name)}"
-        prefix = f"{fd.package}." if fd.package else ""
-        yield from _message_elements(fd.message_type, prefix)
-        yield from _enum_elements(fd.enum_type, prefix)
-        yield from (f"extension {prefix}{ext.name}" for ext in fd.extension)
-        for service in fd.service:
-            yield f"service {prefix}{service.name}"
-            yield from (f"rpc {prefix}{service.name}.{method.name}" for method in service.method)
-
-
-def _message_elements(messages: Iterable[descriptor_pb2.DescriptorProto], prefix: str) -> Iterator[str]:
-    for message in messages:
-        name = f"{prefix}{message.name}"
-        yield f"message {name}"
-        yield from (f"field {name}.{f.name}" for f in message.field)
-        yield from (f"extension {name}.{ext.name}" for ext in message.extension)
-        yield from _message_elements(message.nested_type, f"{name}.")
-        yield from _enum_elements(message.enum_type, f"{name}.")
-
-
-def _enum_elements(enums: Iterable[descriptor_pb2.EnumDescriptorProto], prefix: str) -> Iterator[str]:
-    for enum in enums:
-        yield f"enum {prefix}{enum.name}"
-        # Enum values are scoped like siblings of their enum (C++ scoping rules).
-        yield from (f"enum value {prefix}{value.name}" for value in enum.value)
+        yield from (f"{element.kind} {element.scoped_name}" for element in file_elements(fd))
 
 
 def _files_without_source_info(image: Image | None) -> dict[str, bytes]:
