@@ -35,7 +35,7 @@ def _pr_that_drops_its_own_findings(tmp_path: Path) -> tuple[SchemaRepo, str]:
     repo = make_schema_repo(tmp_path / "repo", with_package=True)
     base = repo.git("rev-parse", "HEAD")
     repo.git("checkout", "-q", "-b", "pr")
-    repo.replace("tools/ss3_schema/toolchain.py", *DROP_DELETES)
+    repo.replace("tools/ss3_schema/toolchain/__init__.py", *DROP_DELETES)
     repo.replace(EVENTS, DELETED_FIELD, "")
     repo.commit("drop a field, and the finding that names it")
     return repo, base
