@@ -10,7 +10,7 @@ from tests.helpers import SchemaRepo, run_cli
 def test_writes_a_self_contained_page_and_an_asyncapi_document(schema_repo: SchemaRepo) -> None:
     proc = run_cli("catalog", cwd=schema_repo.root)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("catalog: 5 topics, 14 events (no release tag yet)")
+    assert proc.stdout.startswith("catalog: 5 topics, 14 events (no release history)")
     out = schema_repo.path("dist/catalog")
     assert sorted(p.name for p in out.iterdir()) == ["asyncapi.yaml", "bi", "index.html"]
     html = (out / "index.html").read_text(encoding="utf-8")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 from ss3_schema.catalog.site import load_catalog
 from ss3_schema.workspace import Workspace
 
@@ -59,3 +62,23 @@ def test_a_tag_that_is_not_an_ancestor_of_head_is_ignored(schema_repo: SchemaRep
     schema_repo.git("checkout", "-q", "main")
     catalog, releases = load_catalog(Workspace(schema_repo.root))
     assert releases == 0 and catalog.messages["ss3.orders.v1.OrderPlaced"].added_in is None
+
+
+def test_a_shallow_clone_gets_a_catalog_without_added_in_and_is_never_fetched_into(
+    schema_repo: SchemaRepo, tmp_path: Path
+) -> None:
+    _release(schema_repo, "v1.0.0")
+    schema_repo.write(EVENTS_FILE, with_order_archived(schema_repo.read(EVENTS_FILE)))
+    schema_repo.commit("add OrderArchived")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", schema_repo.root.as_uri(), str(clone)], check=True)
+
+    proc = run_cli("catalog", cwd=clone)
+
+    assert proc.returncode == 0, proc.stderr
+    assert "shallow clone: the catalog leaves out" in proc.stderr
+    assert "(no release history)" in proc.stdout
+    shallow = subprocess.run(
+        ["git", "rev-parse", "--is-shallow-repository"], cwd=clone, capture_output=True, text=True, check=True
+    )
+    assert shallow.stdout.strip() == "true"  # the catalog read the clone; it fetched nothing

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
+from ss3_schema import console
 from ss3_schema.catalog.model import Catalog, Enum, Message
 from ss3_schema.errors import ToolError
 from ss3_schema.schema import refs
@@ -29,8 +30,15 @@ JOBS = 2
 
 
 def released_tags(ws: Workspace) -> list[ReleaseTag]:
-    """Release tags reachable from HEAD, lowest version first; none outside a git checkout."""
+    """Release tags reachable from HEAD, lowest version first; none outside a git checkout or in a shallow clone.
+
+    The catalog only reads the clone it is given: it never fetches. A shallow
+    clone may lack older releases, so "added in" would be wrong; it is left out.
+    """
     if run_git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], ws.root, check=False).returncode != 0:
+        return []
+    if refs.is_shallow(ws.root):
+        console.warn('shallow clone: the catalog leaves out "added in" (clone with full history to get it)')
         return []
     tags = release_tags(ws)
     reachable = [t for t in tags if last_release(ws, [t]) is not None]

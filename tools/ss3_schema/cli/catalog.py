@@ -27,6 +27,6 @@ def catalog(root: Path | None, output: Path | None) -> int:
         built = build_catalog(workspace(root), output)
     except CompileFailed as failed:
         return emit(failed.violations, "text", "catalog")
-    releases = f"history from {built.releases} release tags" if built.releases else "no release tag yet"
+    releases = f"history from {built.releases} release tags" if built.releases else "no release history"
     click.echo(f"catalog: {built.topics} topics, {built.events} events ({releases}) in {built.directory}")
     return EXIT_OK

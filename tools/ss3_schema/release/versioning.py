@@ -24,7 +24,15 @@ from ss3_schema.gate.breaking import compared, incompatibilities
 from ss3_schema.report import Violation
 from ss3_schema.schema.elements import file_elements
 from ss3_schema.schema.image import Image
-from ss3_schema.schema.refs import Level, ReleaseTag, Version, head_commit, last_release, release_tags
+from ss3_schema.schema.refs import (
+    Level,
+    ReleaseTag,
+    Version,
+    fetch_full_history,
+    head_commit,
+    last_release,
+    release_tags,
+)
 from ss3_schema.toolchain import run_git
 from ss3_schema.workspace import Workspace, read_version
 
@@ -104,6 +112,7 @@ def check_version(ws: Workspace) -> VersionCheck:
     """Classify the change since the last release tag and judge the declared VERSION."""
     declared = Version.parse(read_version(ws))
     head = head_commit(ws)
+    fetch_full_history(ws)
     tags = release_tags(ws)
     existing = next((t for t in tags if t.version == declared), None)
     if existing is not None and existing.commit == head:
@@ -167,7 +176,10 @@ def _last_name(found: Classification) -> str:
 
 def classify(ws: Workspace, tags: list[ReleaseTag] | None = None) -> Classification:
     """Compare the working tree with the highest release tag that is an ancestor of HEAD."""
-    last = last_release(ws, release_tags(ws) if tags is None else tags)
+    if tags is None:
+        fetch_full_history(ws)
+        tags = release_tags(ws)
+    last = last_release(ws, tags)
     if last is None:
         return Classification(None, Change.FIRST_RELEASE)
     with compared(ws, last.commit) as comparison:

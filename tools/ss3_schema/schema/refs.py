@@ -222,8 +222,10 @@ def head_commit(ws: Workspace) -> str:
 
 
 def release_tags(ws: Workspace) -> list[ReleaseTag]:
-    """Every `vX.Y.Z` tag with the commit it points at, highest version first."""
-    _require_full_history(ws)
+    """Every `vX.Y.Z` tag the clone has, with the commit it points at, highest version first.
+
+    Only reads: in a shallow clone older tags may be missing; `fetch_full_history` first when they matter.
+    """
     listing = run_git(
         ["for-each-ref", "refs/tags", "--format=%(refname:short) %(objectname) %(*objectname)"], ws.root
     ).stdout
@@ -245,7 +247,8 @@ def last_release(ws: Workspace, tags: list[ReleaseTag]) -> ReleaseTag | None:
     return None
 
 
-def _require_full_history(ws: Workspace) -> None:
+def fetch_full_history(ws: Workspace) -> None:
+    """Unshallow a shallow clone, tags included: the version check must see every release."""
     # A shallow clone hides older tags: the last release would look like none.
     if not is_shallow(ws.root):
         return
