@@ -13,7 +13,7 @@ def build(repo: SchemaRepo) -> Path:
     for command in ("gen", "build"):
         proc = run_cli(command, cwd=repo.root)
         assert proc.returncode == 0, proc.stdout + proc.stderr
-    [wheel] = sorted((repo.root / "dist").glob("*.whl"))
+    [wheel] = sorted((repo.root / "dist").glob("ss3_protos-*.whl"))
     return wheel
 
 
@@ -26,5 +26,5 @@ def built_repo(tmp_path_factory: pytest.TempPathFactory) -> SchemaRepo:
 
 @pytest.fixture(scope="session")
 def wheel(built_repo: SchemaRepo) -> Path:
-    [path] = sorted((built_repo.root / "dist").glob("*.whl"))
+    [path] = sorted((built_repo.root / "dist").glob("ss3_protos-*.whl"))
     return path

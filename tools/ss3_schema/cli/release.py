@@ -76,7 +76,7 @@ def publish_command(
     if not repository_url:
         raise ConfigError(f"no index to publish to: pass --repository-url or set {ENV_REPOSITORY_URL}")
     index = open_index(repository_url, index_url=index_url, ca_bundle=cert)
-    result = publish(list(files) or default_files(find_workspace(root)), index, project=PROJECT)
+    result = publish(list(files) or default_files(find_workspace(root), PROJECT), index, project=PROJECT)
     click.echo(json.dumps(asdict(result), indent=2) if fmt == "json" else _publish_text(result))
     return EXIT_OK
 

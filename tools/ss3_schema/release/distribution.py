@@ -96,11 +96,12 @@ def _sdist_metadata(path: Path) -> str | None:
     return None
 
 
-def default_files(ws: Workspace) -> list[Path]:
-    """Every wheel and sdist directly in dist/."""
-    files = sorted(ws.dist_dir.glob("*.whl")) + sorted(ws.dist_dir.glob(f"*{SDIST_SUFFIX}"))
+def default_files(ws: Workspace, project: str) -> list[Path]:
+    """Every wheel and sdist of `project` directly in dist/ (build puts the tool's wheel there too)."""
+    stem = canonicalize_name(project).replace("-", "_")
+    files = sorted(ws.dist_dir.glob(f"{stem}-*.whl")) + sorted(ws.dist_dir.glob(f"{stem}-*{SDIST_SUFFIX}"))
     if not files:
-        raise ConfigError(f"no wheel in {ws.relative(ws.dist_dir)}/: run `ss3-schema build` first")
+        raise ConfigError(f"no {project} wheel in {ws.relative(ws.dist_dir)}/: run `ss3-schema build` first")
     return files
 
 
