@@ -394,6 +394,7 @@ def test_kafka_clients_confluent_deserializer_reads_the_envelope(registered: Any
     assert run_python(snippet, tmp_path, env).strip() == "confluent ok"
 
 
+@pytest.mark.integration  # the script starts a registry on 127.0.0.1
 def test_registry_compat_repro_starts_its_own_registry_and_leaves_nothing(tmp_path: Path) -> None:
     # The page's last line runs tests/integration/test_registry_rules.py, which this suite
     # runs anyway; everything before it runs as written, against a registry of its own.

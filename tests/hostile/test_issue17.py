@@ -470,6 +470,7 @@ def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()
 
 
+@pytest.mark.integration  # starts nginx on 127.0.0.1
 def test_issue17_item08_maven_repo_serve_stops_nginx_on_sigterm(tmp_path: Path) -> None:
     from devservices.maven_repo import find_nginx  # noqa: PLC0415
 
