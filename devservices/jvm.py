@@ -15,12 +15,12 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from devservices.cache import cached_directory
 from devservices.common import DevServiceError, ensure_cache_root, last_line
 
 # Directories where JDKs are commonly installed (Linux packages, macOS,
@@ -189,27 +189,18 @@ def maven_classpath(coordinates: Sequence[str], pins: Sequence[str], destination
     """Resolve ``coordinates`` (``g:a:v``) with their runtime dependencies into ``destination``.
 
     ``pins`` (``g:a:v``) override versions Maven would otherwise pick for
-    transitive dependencies. The jars land in a temporary directory first
-    and are renamed into place, so an interrupted run leaves no half-filled
-    cache. Returns ``destination``.
+    transitive dependencies. Resolved once, through the cache's staging
+    (``devservices.cache``). Returns ``destination``.
     """
-    if destination.is_dir() and any(destination.glob("*.jar")):
-        return destination
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{destination.name}.", dir=destination.parent) as tmp:
-        pom = Path(tmp) / "pom.xml"
+
+    def resolve(staged: Path) -> None:
+        pom = staged.parent / "pom.xml"
         pom.write_text(_resolver_pom(coordinates, pins), encoding="utf-8")
-        staged = Path(tmp) / "lib"
         run_maven(
-            ["dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={staged}"], cwd=Path(tmp)
+            ["dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={staged}"], cwd=staged.parent
         )
-        try:
-            staged.rename(destination)
-        except OSError:
-            # A concurrent run won the race; its complete copy is as good as ours.
-            if not any(destination.glob("*.jar")):
-                raise
-    return destination
+
+    return cached_directory(destination, resolve, complete=lambda d: d.is_dir() and any(d.glob("*.jar")))
 
 
 def _resolver_pom(coordinates: Sequence[str], pins: Sequence[str]) -> str:

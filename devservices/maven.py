@@ -15,9 +15,9 @@ from __future__ import annotations
 import os
 import re
 import tarfile
-import tempfile
 from pathlib import Path
 
+from devservices.cache import cached_directory
 from devservices.common import DevServiceError, cache_root
 from devservices.jvm import maven_copy
 
@@ -43,28 +43,19 @@ def ensure_maven(version: str | None = None) -> Path:
     version = version or maven_version()
     if tuple(int(part) for part in re.findall(r"\d+", version)[:2]) < MIN_VERSION:
         raise MavenError(f"Maven {version} is too old: Quarkus extensions need Maven >= 3.9")
-    target = cache_root() / "maven" / version
-    mvn = target / "bin" / "mvn"
-    if mvn.is_file():
-        return mvn
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Unpacked next to the target, then renamed: an interrupted run never
-    # leaves a half-filled cache.
-    with tempfile.TemporaryDirectory(prefix=f".{version}.", dir=target.parent) as tmp:
-        archive = _download(version, Path(tmp) / "download")
-        staged = Path(tmp) / "unpacked"
+
+    def unpack(staged: Path) -> None:
+        archive = _download(version, staged.parent / "download")
+        unpacked = staged.parent / "unpacked"
         with tarfile.open(archive, "r:gz") as tar:
-            tar.extractall(staged, filter="data")
-        homes = [p for p in staged.iterdir() if (p / "bin" / "mvn").is_file()]
+            tar.extractall(unpacked, filter="data")
+        homes = [p for p in unpacked.iterdir() if (p / "bin" / "mvn").is_file()]
         if len(homes) != 1:
             raise MavenError(f"{archive.name} holds no single Maven home with bin/mvn")
-        home = homes[0]
-        try:
-            home.rename(target)
-        except OSError:
-            if not mvn.is_file():  # not a concurrent run that finished first
-                raise
-    return mvn
+        homes[0].rename(staged)
+
+    home = cached_directory(cache_root() / "maven" / version, unpack, complete=lambda d: (d / "bin" / "mvn").is_file())
+    return home / "bin" / "mvn"
 
 
 def _download(version: str, destination: Path) -> Path:

@@ -39,7 +39,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -52,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, cast
 
+from devservices.cache import cached_directory
 from devservices.common import (
     HOST,
     DevServiceError,
@@ -146,30 +146,16 @@ def ensure_distribution(version: str | None = None) -> Path:
     """Return the cached ``quarkus-run.jar``, downloading it first if needed."""
     version = version or registry_version()
     ensure_cache_root()
-    target = cache_root() / "apicurio" / version
-    runner = _runner_in(target)
-    if runner:
-        return runner
-    if target.exists():
-        # Only an external edit can leave this (extraction is atomic): start over.
-        shutil.rmtree(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Download and extract next to the target, then rename: an interrupted run
-    # leaves only a temporary directory, never a half-filled cache.
-    with tempfile.TemporaryDirectory(prefix=f".{version}.", dir=target.parent) as tmp:
+
+    def download(staged: Path) -> None:
         # About 150 MB, once per version: say so rather than look hung.
         print(f"registry: downloading Apicurio Registry {version} with Maven (once, into .cache/)", file=sys.stderr)
-        archive = maven_copy(f"io.apicurio:apicurio-registry-app:{version}:tar.gz:all", Path(tmp) / "download")
-        staged = Path(tmp) / "dist"
+        archive = maven_copy(f"io.apicurio:apicurio-registry-app:{version}:tar.gz:all", staged.parent / "download")
         _extract(archive, staged)
         if not _runner_in(staged):
             raise RegistryError(f"{archive.name} contains no quarkus-run.jar")
-        try:
-            staged.rename(target)
-        except OSError:
-            # A concurrent run won the race; its complete copy is as good as ours.
-            if not _runner_in(target):
-                raise
+
+    target = cached_directory(cache_root() / "apicurio" / version, download, complete=lambda d: bool(_runner_in(d)))
     runner = _runner_in(target)
     if runner is None:
         raise RegistryError(f"cache {target} has no quarkus-run.jar after extraction")

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from devservices.cache import cached_directory
 from devservices.common import DevServiceError, ensure_cache_root
 from devservices.jvm import find_java, run_maven
 from tests.helpers import REPO_ROOT
@@ -224,7 +225,11 @@ def cached_build(project: Path, cache_name: str, product: Path, goal: str, proto
     if (target / product).is_file():
         return target, 0.0
     started = time.monotonic()
-    _build_into(project, target, product, goal, proto_root)
+    cached_directory(
+        target,
+        lambda staged: _build(project, staged, product, goal, proto_root),
+        complete=lambda directory: (directory / product).is_file(),
+    )
     _drop_other_builds(root, keep=target)
     return target, time.monotonic() - started
 
@@ -242,29 +247,19 @@ def source_digest(project: Path, proto_root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _build_into(project: Path, target: Path, product: Path, goal: str, proto_root: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Build next to the target, then rename: an interrupted build never looks complete.
-    with tempfile.TemporaryDirectory(prefix=f".{target.name}.", dir=target.parent) as tmp:
-        staged = Path(tmp) / "build"
-        run_maven(
-            [
-                "-f",
-                str(project / "pom.xml"),
-                f"-Dss3.proto.dir={proto_root}",
-                f"-Dss3.build.dir={staged}",
-                "-DskipTests",
-                goal,
-            ]
-        )
-        if not (staged / product).is_file():
-            raise DevServiceError(f"the Maven build of {project.name} produced no {product}")
-        try:
-            staged.rename(target)
-        except OSError:
-            # A concurrent run built the same sources; its copy is as good as ours.
-            if not (target / product).is_file():
-                raise
+def _build(project: Path, staged: Path, product: Path, goal: str, proto_root: Path) -> None:
+    run_maven(
+        [
+            "-f",
+            str(project / "pom.xml"),
+            f"-Dss3.proto.dir={proto_root}",
+            f"-Dss3.build.dir={staged}",
+            "-DskipTests",
+            goal,
+        ]
+    )
+    if not (staged / product).is_file():
+        raise DevServiceError(f"the Maven build of {project.name} produced no {product}")
 
 
 def _drop_other_builds(root: Path, *, keep: Path) -> None:
