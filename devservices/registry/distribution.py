@@ -9,7 +9,7 @@ from pathlib import Path
 
 from devservices.cache import cached_directory
 from devservices.common import cache_root, ensure_cache_root
-from devservices.jvm import maven_copy
+from devservices.maven import maven_copy
 from devservices.registry.errors import RegistryError
 
 DEFAULT_VERSION = "3.3.3"

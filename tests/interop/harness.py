@@ -32,7 +32,8 @@ from pathlib import Path
 
 from devservices.cache import cached_directory
 from devservices.common import DevServiceError, ensure_cache_root
-from devservices.jvm import find_java, run_maven
+from devservices.jvm import find_java
+from devservices.maven import run_maven
 from tests.helpers import REPO_ROOT
 
 PROJECT = REPO_ROOT / "tests" / "interop" / "java"

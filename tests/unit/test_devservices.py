@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from devservices import common, jvm, kafka, maven_repo, registry
+from devservices import common, kafka, maven, maven_repo, registry
 from devservices.kafka import broker_properties
 from tests.helpers import REPO_ROOT, server_unavailable
 
@@ -55,17 +54,16 @@ def test_broker_listens_on_loopback_only(tmp_path: Path) -> None:
     assert all(part.split("//")[-1].split("@")[-1].startswith("127.0.0.1:") for a in addresses for part in a.split(","))
 
 
+@pytest.mark.integration  # the first run downloads Maven from Central
 def test_maven_settings_send_every_repository_to_central(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        server_unavailable("Maven (mvn) is not on PATH")
+    mvn = str(maven.ensure_maven())
     monkeypatch.setenv("SS3_CACHE_DIR", str(tmp_path))
 
-    settings = jvm.maven_settings(mvn).read_text(encoding="utf-8")
+    settings = maven.maven_settings(mvn).read_text(encoding="utf-8")
 
     assert "<mirrorOf>*</mirrorOf>" in settings
-    assert f"<url>{jvm.central_url(mvn)}</url>" in settings
-    assert jvm.central_url(mvn).startswith("https://")
+    assert f"<url>{maven.central_url(mvn)}</url>" in settings
+    assert maven.central_url(mvn).startswith("https://")
     assert (tmp_path / ".gitignore").read_text() == "*\n"
 
 
