@@ -7,8 +7,9 @@ the default version, Central's ``.sha512`` for another) and unpacked into
 ``.cache/maven/<v>``: no ``mvn`` needs to be installed. Every build runs it
 with the local repository ``.cache/m2`` (apart from the developer's
 ``~/.m2``) and, through ``run_maven``, with the settings file
-``maven_settings()`` writes into the cache: a mirror of every repository to
-Maven Central, so parent POMs that declare other repositories (Apicurio's do)
+``maven_settings()`` writes into the cache: a mirror of every remote repository to
+Maven Central (a ``file://`` or localhost repository, such as a build's freshly
+published jar, is read as it is), so parent POMs that declare other repositories (Apicurio's do)
 never wait on hosts this machine may not reach. Central's URL for that mirror
 is read from Maven's own super POM.
 
@@ -129,11 +130,11 @@ def central_url(mvn: str) -> str:
 
 
 def maven_settings(mvn: str) -> Path:
-    """A settings file that sends every repository request to Maven Central."""
+    """A settings file that sends every remote repository request to Maven Central (``external:*``)."""
     path = ensure_cache_root() / "maven" / "settings.xml"
     text = (
         "<settings>\n  <mirrors>\n    <mirror>\n      <id>ss3-central-only</id>\n"
-        "      <mirrorOf>*</mirrorOf>\n"
+        "      <mirrorOf>external:*</mirrorOf>\n"
         f"      <url>{escape(central_url(mvn))}</url>\n"
         "    </mirror>\n  </mirrors>\n</settings>\n"
     )

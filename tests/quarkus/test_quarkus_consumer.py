@@ -7,8 +7,9 @@ quarkus-grpc and scan-for-proto on that artifact) resolves it from
 OrderService that the ss3-protos wheel serves from Python on 127.0.0.1, then
 reads an event's topic option from the generated class.
 
-Maven >= 3.9 (Quarkus extensions need it) is fetched into .cache/maven, the
-Maven local repository is .cache/m2: a cold run downloads Quarkus once.
+The project's one Maven (>= 3.9, as Quarkus extensions need) and its local repository
+.cache/m2 (devservices.maven): a cold run downloads Quarkus once. The same project's Kafka
+service runs in tests/interop/test_quarkus_service.py; its @QuarkusTest leaves Kafka out.
 """
 
 from __future__ import annotations

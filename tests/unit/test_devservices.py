@@ -55,13 +55,15 @@ def test_broker_listens_on_loopback_only(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration  # the first run downloads Maven from Central
-def test_maven_settings_send_every_repository_to_central(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_maven_settings_send_every_remote_repository_to_central(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     mvn = str(maven.ensure_maven())
     monkeypatch.setenv("SS3_CACHE_DIR", str(tmp_path))
 
     settings = maven.maven_settings(mvn).read_text(encoding="utf-8")
 
-    assert "<mirrorOf>*</mirrorOf>" in settings
+    assert "<mirrorOf>external:*</mirrorOf>" in settings  # file:// and localhost repositories are read as they are
     assert f"<url>{maven.central_url(mvn)}</url>" in settings
     assert maven.central_url(mvn).startswith("https://")
     assert (tmp_path / ".gitignore").read_text() == "*\n"
