@@ -144,16 +144,21 @@ def maven_settings(mvn: str) -> Path:
     return path
 
 
+def maven_command(*args: str) -> list[str]:
+    """The command line of every Maven build here: the project's Maven, batch mode, its settings and repository."""
+    mvn = str(ensure_maven())
+    return [mvn, "-B", "-s", str(maven_settings(mvn)), f"-Dmaven.repo.local={local_repository()}", *args]
+
+
 def run_maven(args: Sequence[str], *, cwd: Path | None = None, java_home: Path | None = None) -> None:
     """Run the project's Maven in batch mode with the Central-only settings and the project's local repository.
 
     Raises with Maven's first [ERROR] line.
     """
-    mvn = str(ensure_maven())
     env = dict(os.environ)
     if java_home is not None:
         env["JAVA_HOME"] = str(java_home)
-    command = [mvn, "-q", "-B", "-s", str(maven_settings(mvn)), f"-Dmaven.repo.local={local_repository()}", *args]
+    command = maven_command("-q", *args)
     try:
         result = subprocess.run(
             command, cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=MAVEN_TIMEOUT_S
