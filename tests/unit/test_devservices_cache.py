@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -90,3 +93,18 @@ def test_an_entry_damaged_by_hand_is_produced_again(tmp_path: Path) -> None:
     cached_directory(destination, _producer("again", calls), complete=_complete)
 
     assert (destination / "bin" / "tool").read_text() == "again"
+
+
+def test_the_scratch_of_a_killed_run_is_removed_and_a_running_ones_kept(tmp_path: Path) -> None:
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
+    killed = tmp_path / f".1.0.scratch-{gone.stdout.strip()}-x1"
+    running = tmp_path / f".1.0.scratch-{os.getpid()}-x2"
+    other = tmp_path / f".1.0.1.scratch-{gone.stdout.strip()}-x3"  # another entry's
+    for scratch in (killed, running, other):
+        (scratch / "staged").mkdir(parents=True)
+
+    cached_directory(tmp_path / "1.0", _producer("new", []), complete=_complete)
+
+    assert _leftovers(tmp_path) == sorted([running.name, other.name])
