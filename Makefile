@@ -189,8 +189,20 @@ pypi-down: ## Stop the local package index (keeps its port and packages)
 pypi-reset: ## Stop the local package index and forget its port and packages
 	$(PYTHON) -m devservices.pypi reset
 
+.PHONY: maven-repo-up
+maven-repo-up: $(VENV_STAMP) ## Start the local Maven repository (nginx WebDAV) on 127.0.0.1 (same port and files as last time)
+	@$(BIN)/python -m devservices.maven_repo up
+
+.PHONY: maven-repo-down
+maven-repo-down: ## Stop the local Maven repository (keeps its port and files)
+	$(PYTHON) -m devservices.maven_repo down
+
+.PHONY: maven-repo-reset
+maven-repo-reset: ## Stop the local Maven repository and forget its port, files and password
+	$(PYTHON) -m devservices.maven_repo reset
+
 .PHONY: status
-status: ## What runs where (registry, Kafka, package index) and the export lines to use them
+status: ## What runs where (registry, Kafka, package index, Maven repository) and the export lines to use them
 	@$(PYTHON) -m devservices status
 
 .PHONY: lock

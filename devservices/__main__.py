@@ -9,13 +9,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from devservices import kafka, pypi, registry
+from devservices import kafka, maven_repo, pypi, registry
 from devservices.common import run_cli
 
 SERVICES = (
     (registry.SERVICE, registry.default_state_dir),
     (kafka.SERVICE, kafka.default_state_dir),
     (pypi.SERVICE, pypi.default_state_dir),
+    (maven_repo.SERVICE, maven_repo.default_state_dir),
 )
 
 

@@ -1,12 +1,8 @@
-"""Finding a JDK and running Maven, for every Java-based local service and the Java test harness.
+"""Finding a JDK, for every Java-based local service and the Java test harness (Maven: devservices.maven).
 
 ``find_java(min_major)`` picks a ``java`` of at least that feature version
 (JAVA_HOME first when new enough, else the newest in the usual install
-directories or on PATH). Maven is the ``mvn`` on PATH, always run with the
-settings file ``maven_settings()`` writes into the cache: a mirror of every
-repository to Maven Central, so parent POMs that declare other repositories
-(Apicurio's do) never wait on hosts this machine may not reach. Central's
-URL is read from Maven's own super POM rather than written here.
+directories or on PATH).
 """
 
 from __future__ import annotations
@@ -15,13 +11,10 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
-import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from xml.sax.saxutils import escape
 
-from devservices.common import DevServiceError, ensure_cache_root, last_line
+from devservices.common import DevServiceError
 
 # Directories where JDKs are commonly installed (Linux packages, macOS,
 # SDKMAN!, IntelliJ, Homebrew, manual installs).
@@ -37,9 +30,6 @@ JVM_GLOBS = (
     "~/.sdkman/candidates/java/*",
     "~/.jdks/*",
 )
-SUPER_POM = "org/apache/maven/model/pom-4.0.0.xml"
-FALLBACK_CENTRAL = "https://repo.maven.apache.org/maven2"
-MAVEN_TIMEOUT_S = 900
 
 
 # --------------------------------------------------------------------------
@@ -104,127 +94,3 @@ def find_java(min_major: int) -> Path:
     if best is None:
         raise DevServiceError(f"no Java >= {min_major} found; set JAVA_HOME to a JDK {min_major} or newer")
     return best[1]
-
-
-# --------------------------------------------------------------------------
-# Maven
-
-
-def maven_executable() -> str:
-    mvn = shutil.which("mvn")
-    if not mvn:
-        raise DevServiceError("Maven (mvn) is needed but is not on PATH")
-    return mvn
-
-
-def central_url(mvn: str) -> str:
-    """Maven Central's URL as this Maven's super POM names it."""
-    home = Path(mvn).resolve().parent.parent
-    for jar in sorted((home / "lib").glob("maven-model-builder-*.jar")):
-        try:
-            with zipfile.ZipFile(jar) as archive:
-                text = archive.read(SUPER_POM).decode("utf-8")
-        except (OSError, KeyError, zipfile.BadZipFile):
-            continue
-        match = re.search(r"<id>central</id>.*?<url>([^<]+)</url>", text, re.DOTALL)
-        if match:
-            return match.group(1).strip()
-    return FALLBACK_CENTRAL
-
-
-def maven_settings(mvn: str) -> Path:
-    """A settings file that sends every repository request to Maven Central."""
-    path = ensure_cache_root() / "maven" / "settings.xml"
-    text = (
-        "<settings>\n  <mirrors>\n    <mirror>\n      <id>ss3-central-only</id>\n"
-        "      <mirrorOf>*</mirrorOf>\n"
-        f"      <url>{escape(central_url(mvn))}</url>\n"
-        "    </mirror>\n  </mirrors>\n</settings>\n"
-    )
-    if not path.is_file() or path.read_text(encoding="utf-8") != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return path
-
-
-def run_maven(args: Sequence[str], *, cwd: Path | None = None, java_home: Path | None = None) -> None:
-    """Run Maven in batch mode with the Central-only settings; raise with its first [ERROR] line."""
-    mvn = maven_executable()
-    env = dict(os.environ)
-    if java_home is not None:
-        env["JAVA_HOME"] = str(java_home)
-    command = [mvn, "-q", "-B", "-s", str(maven_settings(mvn)), *args]
-    try:
-        result = subprocess.run(
-            command, cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=MAVEN_TIMEOUT_S
-        )
-    except subprocess.TimeoutExpired:
-        raise DevServiceError(f"mvn {' '.join(args[:1])} did not finish within {MAVEN_TIMEOUT_S}s") from None
-    if result.returncode != 0:
-        raise DevServiceError(f"mvn {' '.join(args[:1])} failed: {maven_error(result.stdout + result.stderr)}")
-
-
-def maven_error(output: str) -> str:
-    # Maven prints a multi-line [ERROR] block; its first line names the cause.
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", output)
-    errors = [line.removeprefix("[ERROR]").strip() for line in plain.splitlines() if "[ERROR]" in line]
-    message = next((line for line in errors if line), "") or last_line(plain)
-    return message[:300]
-
-
-def maven_copy(artifact: str, destination: Path) -> Path:
-    """Download one artifact (``g:a:v[:type[:classifier]]``) into ``destination``; its path."""
-    destination.mkdir(parents=True, exist_ok=True)
-    try:
-        run_maven(["dependency:copy", f"-Dartifact={artifact}", f"-DoutputDirectory={destination}"])
-    except DevServiceError as error:
-        raise DevServiceError(f"could not download {artifact}: {error}") from None
-    files = sorted(p for p in destination.iterdir() if p.is_file())
-    if not files:
-        raise DevServiceError(f"mvn downloaded nothing for {artifact}")
-    return files[0]
-
-
-def maven_classpath(coordinates: Sequence[str], pins: Sequence[str], destination: Path) -> Path:
-    """Resolve ``coordinates`` (``g:a:v``) with their runtime dependencies into ``destination``.
-
-    ``pins`` (``g:a:v``) override versions Maven would otherwise pick for
-    transitive dependencies. The jars land in a temporary directory first
-    and are renamed into place, so an interrupted run leaves no half-filled
-    cache. Returns ``destination``.
-    """
-    if destination.is_dir() and any(destination.glob("*.jar")):
-        return destination
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{destination.name}.", dir=destination.parent) as tmp:
-        pom = Path(tmp) / "pom.xml"
-        pom.write_text(_resolver_pom(coordinates, pins), encoding="utf-8")
-        staged = Path(tmp) / "lib"
-        run_maven(
-            ["dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={staged}"], cwd=Path(tmp)
-        )
-        try:
-            staged.rename(destination)
-        except OSError:
-            # A concurrent run won the race; its complete copy is as good as ours.
-            if not any(destination.glob("*.jar")):
-                raise
-    return destination
-
-
-def _resolver_pom(coordinates: Sequence[str], pins: Sequence[str]) -> str:
-    def dependency(coordinate: str) -> str:
-        group, artifact, version = coordinate.split(":")
-        return (
-            f"<dependency><groupId>{escape(group)}</groupId><artifactId>{escape(artifact)}</artifactId>"
-            f"<version>{escape(version)}</version></dependency>"
-        )
-
-    managed = "".join(dependency(pin) for pin in pins)
-    direct = "".join(dependency(coordinate) for coordinate in coordinates)
-    return (
-        '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
-        "<groupId>local.ss3</groupId><artifactId>classpath</artifactId><version>0</version>"
-        f"<dependencyManagement><dependencies>{managed}</dependencies></dependencyManagement>"
-        f"<dependencies>{direct}</dependencies></project>\n"
-    )

@@ -65,7 +65,8 @@ from devservices.common import (
     wait_until,
     write_state,
 )
-from devservices.jvm import find_java, maven_classpath
+from devservices.jvm import find_java
+from devservices.maven import maven_classpath
 
 DEFAULT_VERSION = "4.1.2"
 MIN_JAVA_MAJOR = 17

@@ -13,9 +13,20 @@ Elsewhere (no root, no apt) the caller is told to install it.
 
 CLI::
 
-    python -m devservices.maven_repo serve --user USER:PASSWORD [--port N] [--root DIR]
+    python -m devservices.maven_repo up [--port N] [--state-dir DIR]
+    python -m devservices.maven_repo status [--state-dir DIR]
+    python -m devservices.maven_repo down [--state-dir DIR]
+    python -m devservices.maven_repo reset [--state-dir DIR]
 
-``serve`` prints the repository URL and runs until Ctrl-C or SIGTERM; either stops nginx.
+``up`` prints the repository URL (``http://127.0.0.1:PORT/``) on stdout and
+the ``export SS3_MAVEN_REPOSITORY_URL=... SS3_MAVEN_USERNAME=...`` line that
+`ss3-schema publish-maven` deploys with on stderr. It takes the account from
+``SS3_MAVEN_USERNAME`` and ``SS3_MAVEN_PASSWORD`` when both are set; otherwise
+the user is ``deployer`` and a generated password is kept in
+``<state-dir>/password`` (mode 0600) for the next start. Exit codes and
+messages as for the other services. Default state directory:
+``.cache/maven-repo`` (``state.json``, ``ports.json``, ``repository/``, the
+nginx configuration and logs).
 """
 
 from __future__ import annotations
@@ -27,31 +38,72 @@ import os
 import pwd
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
-HOST = "127.0.0.1"
+from devservices.common import (
+    HOST,
+    DevServiceError,
+    ServerHandle,
+    Service,
+    cache_root,
+    dispatch,
+    free_port,
+    kept_port,
+    launch,
+    port_answers,
+    read_state,
+    refuse_if_running,
+    remember_ports,
+    remembered_ports,
+    service_parser,
+    stop_recorded,
+    wait_until,
+    write_state,
+)
+
 NGINX_PACKAGE = "nginx"
 # Debian installs nginx in /usr/sbin, which is not on a normal user's PATH.
 NGINX_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin")
 APT_LOCK_TIMEOUT_S = 600  # another installer (a colleague's, unattended-upgrades) may hold the dpkg lock
+# nginx names its master process "nginx: master process <binary> -p <state-dir> ...".
+PROCESS_MARKER = "nginx"
+LOG_FILE = "nginx.out"
+ERROR_LOG = "error.log"
+PASSWORD_FILE = "password"  # noqa: S105 - the name of the file, not a password
+DEFAULT_USER = "deployer"
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
 START_ATTEMPTS = 3  # a free port can be taken between probing and binding
 REALM = "ss3 test Maven repository"
+# What `reset` removes from the state directory (state.json and ports.json too).
+STATE_ENTRIES = (
+    "repository",
+    "temp",
+    "htpasswd",
+    PASSWORD_FILE,
+    "nginx.conf",
+    "nginx.pid",
+    LOG_FILE,
+    ERROR_LOG,
+    "access.log",
+)
 
 
-class MavenRepoError(RuntimeError):
+class MavenRepoError(DevServiceError):
     """A failure the CLI reports as one line and exit code 2."""
+
+
+def default_state_dir() -> Path:
+    return cache_root() / "maven-repo"
 
 
 # --------------------------------------------------------------------------
@@ -155,10 +207,13 @@ http {{
 
 
 @dataclass
-class RunningMavenRepo:
-    """A running nginx serving `repository` at `url` (with a trailing slash)."""
+class RunningMavenRepo(ServerHandle):
+    """A running nginx serving `repository` at `url` (with a trailing slash). ``stop()`` is idempotent."""
 
+    marker: ClassVar[str] = PROCESS_MARKER
+    stop_timeout: ClassVar[float] = STOP_TIMEOUT_S
     url: str
+    pid: int
     port: int
     repository: Path
     state_dir: Path
@@ -166,135 +221,175 @@ class RunningMavenRepo:
     password: str = field(repr=False)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
-    def stop(self) -> None:
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        # SIGQUIT is nginx's graceful stop; the master takes its worker with it.
-        process.send_signal(signal.SIGQUIT)
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    def __enter__(self) -> RunningMavenRepo:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+    @property
+    def log_path(self) -> Path:
+        return self.state_dir / ERROR_LOG
 
 
 def start_maven_repo(
     *,
-    username: str = "deployer",
+    username: str = DEFAULT_USER,
     password: str | None = None,
     state_dir: Path | None = None,
     port: int = 0,
 ) -> RunningMavenRepo:
-    """Start nginx on 127.0.0.1 (a free port unless given) and wait until it answers."""
+    """Start nginx on 127.0.0.1 (a free port unless given) and wait until it answers, or raise MavenRepoError."""
     nginx = ensure_nginx()
     password = password or secrets.token_urlsafe(18)
     directory = (state_dir or Path(tempfile.mkdtemp(prefix="ss3-maven-repo-"))).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    refuse_if_running(directory, PROCESS_MARKER, "Maven repository")
     repository = directory / "repository"
     for path in (repository, directory / "temp"):
         path.mkdir(parents=True, exist_ok=True)
-    htpasswd = directory / "htpasswd"
-    fd = os.open(htpasswd, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(htpasswd_line(username, password))
+    _write_private(directory / "htpasswd", htpasswd_line(username, password))
     failure = ""
     for _ in range(1 if port else START_ATTEMPTS):
-        chosen = port or free_port()
-        repo = _launch(nginx, directory, chosen, repository, username=username, password=password)
-        failure = _wait_until_up(repo)
-        if not failure:
-            return repo
-        repo.stop()
-    raise MavenRepoError(f"nginx did not start: {failure}; log: {_log_tail(directory / 'error.log')}")
+        repo = _launch(nginx, directory, port or free_port(), username=username, password=password)
+        try:
+            _wait_until_up(repo)
+        except DevServiceError as error:
+            failure = str(error)
+            repo.stop()
+            continue
+        except BaseException:
+            # Also on Ctrl-C: nginx runs in its own session and would outlive us unrecorded.
+            repo.stop()
+            raise
+        _write_state(repo)
+        return repo
+    raise MavenRepoError(failure or "nginx did not start")
 
 
-def _launch(
-    nginx: Path, directory: Path, port: int, repository: Path, *, username: str, password: str
-) -> RunningMavenRepo:
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _launch(nginx: Path, directory: Path, port: int, *, username: str, password: str) -> RunningMavenRepo:
+    repository = directory / "repository"
     config = directory / "nginx.conf"
     config.write_text(nginx_config(directory, port, repository), encoding="utf-8")
     # -e: the error log before the config is read; -p: no path outside directory.
-    command = [str(nginx), "-p", str(directory), "-e", str(directory / "error.log"), "-c", str(config)]
-    with (directory / "nginx.out").open("ab") as out:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    command = [str(nginx), "-p", str(directory), "-e", str(directory / ERROR_LOG), "-c", str(config)]
+    process = launch(command, cwd=directory, log_path=directory / LOG_FILE)
     url = f"http://{HOST}:{port}/"
-    return RunningMavenRepo(url, port, repository, directory, username, password, process)
+    return RunningMavenRepo(url, process.pid, port, repository, directory, username, password, process)
 
 
-def _wait_until_up(repo: RunningMavenRepo) -> str:
-    """Empty when nginx answers (401 without credentials is an answer); else why not."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if repo.process is not None and repo.process.poll() is not None:
-            return f"exited with {repo.process.returncode}"
-        try:
-            with urllib.request.urlopen(repo.url, timeout=2):  # noqa: S310 - loopback http
-                return ""
-        except urllib.error.HTTPError as exc:
-            if exc.code == 401:
-                return ""
-            return f"HTTP {exc.code} from {repo.url}"
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.1)
-    return f"no answer from {repo.url} within {START_TIMEOUT_S:.0f}s"
+def _wait_until_up(repo: RunningMavenRepo) -> None:
+    if repo.process is None:
+        raise MavenRepoError("nginx process handle missing")
+    wait_until(lambda: _answers(repo.url), repo.process, timeout=START_TIMEOUT_S, what="nginx", log_path=repo.log_path)
 
 
-def _log_tail(log: Path) -> str:
-    lines = log.read_text(errors="replace").strip().splitlines() if log.is_file() else []
-    return " | ".join(lines[-3:]) or "empty"
+def _answers(url: str) -> bool:
+    """nginx answers (401 without credentials is an answer)."""
+    try:
+        with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback http
+            return True
+    except urllib.error.HTTPError as exc:
+        if exc.code == 401:
+            return True
+        raise MavenRepoError(f"HTTP {exc.code} from {url}") from None
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _write_state(repo: RunningMavenRepo) -> None:
+    write_state(
+        repo.state_dir,
+        {
+            "pid": repo.pid,
+            "url": repo.url,
+            "port": repo.port,
+            "repository": str(repo.repository),
+            # The password stays in the htpasswd file (hashed) and, when generated, in PASSWORD_FILE.
+            "username": repo.username,
+            "log": str(repo.log_path),
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        },
+    )
+
+
+def stop_maven_repo(state_dir: Path) -> bool:
+    """Stop the repository recorded in ``state_dir``; False if none was running."""
+    return stop_recorded(state_dir, PROCESS_MARKER, "Maven repository", STOP_TIMEOUT_S)
 
 
 # --------------------------------------------------------------------------
 # CLI
 
 
-def _parse_user(value: str) -> tuple[str, str]:
-    user, separator, password = value.partition(":")
-    if not separator or not user or not password:
-        raise argparse.ArgumentTypeError("expected USER:PASSWORD")
-    return user, password
+def _build_parser() -> argparse.ArgumentParser:
+    parser, up = service_parser(
+        "Local Maven repository (nginx WebDAV) for ss3-protos.",
+        ".cache/maven-repo",
+        "start a repository and print its URL",
+    )
+    up.add_argument("--port", type=int, default=0, help="port (0 = pick a free port)")
+    return parser
+
+
+def _account(state_dir: Path, env: Mapping[str, str]) -> tuple[str, str, Path | None]:
+    """The deploy account and where its password is kept: the one publish-maven would send (kept nowhere),
+    else `deployer` with a generated password kept for the next start."""
+    username, password = env.get("SS3_MAVEN_USERNAME", ""), env.get("SS3_MAVEN_PASSWORD", "")
+    if username and password:
+        return username, password, None
+    kept = state_dir / PASSWORD_FILE
+    try:
+        password = kept.read_text(encoding="utf-8").strip()
+    except OSError:
+        password = ""
+    if not password:
+        password = secrets.token_urlsafe(18)
+        _write_private(kept, password + "\n")
+    return DEFAULT_USER, password, kept
+
+
+def _cmd_up(args: argparse.Namespace, state_dir: Path) -> dict[str, object]:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    port = kept_port(args.port, remembered_ports(state_dir).get("port"), name="port", service="maven-repo")
+    username, password, kept_in = _account(state_dir, os.environ)
+    repo = start_maven_repo(username=username, password=password, state_dir=state_dir, port=port)
+    remember_ports(state_dir, {"port": repo.port})
+    if kept_in is not None:
+        print(f"maven-repo: the password of {username} is in {kept_in}", file=sys.stderr)
+    return read_state(state_dir) or {"url": repo.url}
+
+
+def _exports(state: Mapping[str, object]) -> dict[str, str]:
+    exports = {"SS3_MAVEN_REPOSITORY_URL": str(state.get("url"))}
+    user = state.get("username")
+    if isinstance(user, str):
+        exports["SS3_MAVEN_USERNAME"] = user  # never the password
+    return exports
+
+
+def _describe(state: Mapping[str, object]) -> tuple[str, bool]:
+    port = state.get("port")
+    serving = isinstance(port, int) and port_answers(port)
+    health = "serving" if serving else "NOT serving"
+    return f"{state.get('url')} pid={state.get('pid')} {health} repository={state.get('repository')}", serving
+
+
+SERVICE = Service(
+    name="maven-repo",
+    what="Maven repository",
+    marker=PROCESS_MARKER,
+    entries=STATE_ENTRIES,
+    exports=_exports,
+    describe=_describe,
+    stop_timeout=STOP_TIMEOUT_S,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Local Maven repository (nginx WebDAV) on 127.0.0.1.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run until Ctrl-C; prints the repository URL")
-    serve.add_argument("--port", type=int, default=0, help="port (0 = a free one)")
-    serve.add_argument("--user", type=_parse_user, required=True, metavar="USER:PASSWORD")
-    serve.add_argument("--root", type=Path, default=None, help="state directory (default: a temporary one)")
-    args = parser.parse_args(argv)
-    user, password = args.user
-    try:
-        repo = start_maven_repo(username=user, password=password, state_dir=args.root, port=args.port)
-    except MavenRepoError as error:
-        print(f"maven-repo: {error}", file=sys.stderr)
-        return 2
-    # SIGTERM (a supervisor, `kill`) ends the loop like Ctrl-C, so nginx is stopped with us.
-    signal.signal(signal.SIGTERM, _interrupt)
-    with repo:
-        try:
-            print(repo.url, flush=True)
-            while repo.process is not None and repo.process.poll() is None:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            pass
-    return 0
-
-
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
+    args = _build_parser().parse_args(argv)
+    state_dir: Path = (args.state_dir or default_state_dir()).resolve()
+    return dispatch(SERVICE, args.command, state_dir, up=lambda: _cmd_up(args, state_dir))
 
 
 if __name__ == "__main__":

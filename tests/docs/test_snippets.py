@@ -264,14 +264,14 @@ def test_the_named_blocks_are_parsed_as_the_page_shows_them() -> None:
 
 # --- docs/java-services.md and docs/kafka-clients.md: what the Quarkus tests build ------------
 #
-# The Java blocks run in the Quarkus builds of tests/quarkus (test_quarkus_consumer.py) and
-# tests/interop/quarkus (test_quarkus_service.py); here they are held to be what those
-# projects contain, with the reader's placeholders (a host, a port variable, a version, the
-# company repository) standing for the test's values.
+# The Java blocks run in the one Quarkus project tests/quarkus: its @QuarkusTest in
+# test_quarkus_consumer.py, its Kafka service in tests/interop/test_quarkus_service.py; here
+# they are held to be what that project contains, with the reader's placeholders (a host, a
+# port variable, a version, the company repository) standing for the test's values.
 
 POM = "{http://maven.apache.org/POM/4.0.0}"
 CONSUMER = REPO_ROOT / "tests" / "quarkus"
-INTEROP_SERVICE = REPO_ROOT / "tests" / "interop" / "quarkus" / "pom.xml"
+INTEROP_SERVICE = CONSUMER / "pom.xml"
 
 
 def _pom_elements(xml: str, tag: str) -> list[ET.Element]:
@@ -345,7 +345,7 @@ def test_kafka_clients_pom_is_what_the_interop_service_builds() -> None:
     assert ("io.quarkus", "quarkus-bom", "3.33.2") in _project_dependencies(INTEROP_SERVICE)
 
 
-INTEROP_JAVA = REPO_ROOT / "tests/interop/quarkus/src/main/java/com/shopstar3/interop/quarkus/OrderEventsService.java"
+INTEROP_JAVA = CONSUMER / "src/main/java/com/shopstar3/interop/quarkus/OrderEventsService.java"
 
 
 def test_kafka_clients_java_is_what_the_interop_service_runs() -> None:

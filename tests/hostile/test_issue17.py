@@ -471,27 +471,30 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.integration  # starts nginx on 127.0.0.1
-def test_issue17_item08_maven_repo_serve_stops_nginx_on_sigterm(tmp_path: Path) -> None:
+def test_issue17_item08_maven_repo_down_stops_nginx(tmp_path: Path) -> None:
     from devservices.maven_repo import find_nginx  # noqa: PLC0415
 
     if find_nginx() is None:
         server_unavailable("nginx is not installed (the test Maven repository)")
-    command = [sys.executable, "-m", "devservices.maven_repo", "serve", "--user", "u:p", "--root", str(tmp_path)]
-    serve = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+
+    def service(command: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "devservices.maven_repo", command, "--state-dir", str(tmp_path)]
+        return subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False)
+
     try:
-        assert serve.stdout is not None and serve.stdout.readline().startswith("http://127.0.0.1:")
+        up = service("up")
+        assert up.returncode == 0, up.stderr
+        assert up.stdout.startswith("http://127.0.0.1:")
         nginx = int((tmp_path / "nginx.pid").read_text().strip())
         assert _alive(nginx)
 
-        serve.terminate()
-        assert serve.wait(30) == 0
+        assert service("down").returncode == 0
     finally:
-        if serve.poll() is None:
-            serve.kill()
+        service("reset")
     deadline = time.monotonic() + 10
     while _alive(nginx) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _alive(nginx), "nginx outlived `serve`"
+    assert not _alive(nginx), "nginx outlived `down`"
 
 
 def _as(server: Any, account: tuple[str, str]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Session fixtures for a real Apicurio Registry on 127.0.0.1 (devservices/registry.py).
+"""Session fixtures for a real Apicurio Registry on 127.0.0.1 (devservices/registry/).
 
 ``registry``         basic auth on (embedded users), 3.3 error codes (rule violation = 400)
 ``legacy_registry``  the same with legacy error codes (rule violation = 409), started on first use

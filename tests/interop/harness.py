@@ -2,7 +2,8 @@
 
 tests/interop/java compiles the repository's proto/ tree with protoc from Maven
 Central and a small main class against Apicurio's Kafka Protobuf serde;
-tests/interop/quarkus is a Quarkus service built as docs/kafka-clients.md says.
+tests/quarkus is a Quarkus service built as docs/java-services.md and
+docs/kafka-clients.md say, against the checkout's schemas published as the jar.
 Builds are cached in ``.cache/interop-java/<digest>`` and
 ``.cache/interop-quarkus/<digest>``, keyed by the pom, the sources and every
 .proto file, so only a change to one of them rebuilds.
@@ -26,18 +27,24 @@ import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ss3_schema.build.jar import build_jar
+from ss3_schema.release.maven import DirectoryRepository, deploy
+from ss3_schema.workspace import Workspace
+
+from devservices.cache import cached_directory
 from devservices.common import DevServiceError, ensure_cache_root
-from devservices.jvm import find_java, run_maven
-from tests.helpers import REPO_ROOT
+from devservices.jvm import find_java
+from devservices.maven import local_repository, run_maven
+from tests.helpers import REPO_ROOT, make_schema_repo
 
 PROJECT = REPO_ROOT / "tests" / "interop" / "java"
 MAIN_CLASS = "com.shopstar3.interop.Harness"
 MAIN_CLASS_FILE = Path("classes") / "com" / "shopstar3" / "interop" / "Harness.class"
-QUARKUS_PROJECT = REPO_ROOT / "tests" / "interop" / "quarkus"
+QUARKUS_PROJECT = REPO_ROOT / "tests" / "quarkus"
 QUARKUS_RUNNER = Path("quarkus-app") / "quarkus-run.jar"
 MIN_JAVA_MAJOR = 17  # what the serde and kafka-clients need
 RUN_TIMEOUT_S = 120  # a step takes seconds; see _run_with_deadline
@@ -212,19 +219,48 @@ def build_harness(proto_root: Path = REPO_ROOT / "proto", cache_name: str = "int
 
 
 def build_quarkus_service() -> Path:
-    """The runner jar of the Quarkus service, from the cache when its sources are unchanged."""
-    target, _ = cached_build(QUARKUS_PROJECT, "interop-quarkus", QUARKUS_RUNNER, "package", REPO_ROOT / "proto")
+    """The runner jar of the Quarkus service, from the cache when its sources and the schemas are unchanged."""
+    target, _ = cached_build(
+        QUARKUS_PROJECT, "interop-quarkus", QUARKUS_RUNNER, "package", REPO_ROOT / "proto", prepare=_published_checkout
+    )
     return target / QUARKUS_RUNNER
 
 
-def cached_build(project: Path, cache_name: str, product: Path, goal: str, proto_root: Path) -> tuple[Path, float]:
-    """Build `project` with Maven into .cache/<cache_name>/<digest> unless there; (directory, seconds spent)."""
+def _published_checkout(scratch: Path) -> list[str]:
+    """The checkout's schemas as their jar in a file:// Maven repository; the Maven arguments that build against it."""
+    schemas = make_schema_repo(scratch / "schemas")
+    artifact = build_jar(Workspace(schemas.root))
+    repository = DirectoryRepository(scratch / "maven")
+    deploy(artifact, repository)
+    # A copy of this version from an earlier build (other schemas, same VERSION) would shadow the new jar.
+    shutil.rmtree(local_repository() / "com" / "shopstar3" / "ss3-protos" / artifact.version, ignore_errors=True)
+    return [f"-Dss3.repository={repository.destination}", f"-Dss3.version={artifact.version}"]
+
+
+def cached_build(
+    project: Path,
+    cache_name: str,
+    product: Path,
+    goal: str,
+    proto_root: Path,
+    *,
+    prepare: Callable[[Path], list[str]] | None = None,
+) -> tuple[Path, float]:
+    """Build `project` with Maven into .cache/<cache_name>/<digest> unless there; (directory, seconds spent).
+
+    ``prepare(scratch)`` readies what the build needs in a scratch directory and returns its Maven arguments.
+    """
     root = ensure_cache_root() / cache_name
     target = root / source_digest(project, proto_root)
     if (target / product).is_file():
         return target, 0.0
     started = time.monotonic()
-    _build_into(project, target, product, goal, proto_root)
+
+    def build(staged: Path) -> None:
+        extra = prepare(staged.parent) if prepare is not None else []
+        _build(project, staged, product, goal, proto_root=proto_root, extra=extra)
+
+    cached_directory(target, build, complete=lambda directory: (directory / product).is_file())
     _drop_other_builds(root, keep=target)
     return target, time.monotonic() - started
 
@@ -242,29 +278,20 @@ def source_digest(project: Path, proto_root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _build_into(project: Path, target: Path, product: Path, goal: str, proto_root: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Build next to the target, then rename: an interrupted build never looks complete.
-    with tempfile.TemporaryDirectory(prefix=f".{target.name}.", dir=target.parent) as tmp:
-        staged = Path(tmp) / "build"
-        run_maven(
-            [
-                "-f",
-                str(project / "pom.xml"),
-                f"-Dss3.proto.dir={proto_root}",
-                f"-Dss3.build.dir={staged}",
-                "-DskipTests",
-                goal,
-            ]
-        )
-        if not (staged / product).is_file():
-            raise DevServiceError(f"the Maven build of {project.name} produced no {product}")
-        try:
-            staged.rename(target)
-        except OSError:
-            # A concurrent run built the same sources; its copy is as good as ours.
-            if not (target / product).is_file():
-                raise
+def _build(project: Path, staged: Path, product: Path, goal: str, *, proto_root: Path, extra: Sequence[str]) -> None:
+    run_maven(
+        [
+            "-f",
+            str(project / "pom.xml"),
+            f"-Dss3.proto.dir={proto_root}",
+            f"-Dss3.build.dir={staged}",
+            *extra,
+            "-DskipTests",
+            goal,
+        ]
+    )
+    if not (staged / product).is_file():
+        raise DevServiceError(f"the Maven build of {project.name} produced no {product}")
 
 
 def _drop_other_builds(root: Path, *, keep: Path) -> None:

@@ -1,7 +1,8 @@
 """The `application.properties` of docs/kafka-clients.md, run by a real Quarkus service.
 
-tests/interop/quarkus is built as the page says (quarkus-bom 3.33.2, SmallRye Kafka,
-the serde 3.1.7, protobuf-java overridden); the page's properties block is copied
+tests/quarkus, the one Quarkus project of the tests, is built as the page says (quarkus-bom
+3.33.2, SmallRye Kafka, the serde 3.1.7, protobuf-java overridden) against the checkout's
+schemas published as the jar, as docs/java-services.md says; the page's properties block is copied
 into the service's ./config at run time, so the documented text is what runs. The
 service sends OrderPlaced and OrderCancelled to their topic, wrapped into the topic
 envelope OrderEvents, and must read both back as the generated classes with their metadata.

@@ -7,8 +7,9 @@ quarkus-grpc and scan-for-proto on that artifact) resolves it from
 OrderService that the ss3-protos wheel serves from Python on 127.0.0.1, then
 reads an event's topic option from the generated class.
 
-Maven >= 3.9 (Quarkus extensions need it) is fetched into .cache/maven, the
-Maven local repository is .cache/m2: a cold run downloads Quarkus once.
+The project's one Maven (>= 3.9, as Quarkus extensions need) and its local repository
+.cache/m2 (devservices.maven): a cold run downloads Quarkus once. The same project's Kafka
+service runs in tests/interop/test_quarkus_service.py; its @QuarkusTest leaves Kafka out.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from devservices.maven import MavenError, ensure_maven, local_repository
+from devservices.maven import MavenError, ensure_maven, local_repository, maven_command
 from tests.helpers import REPO_ROOT, SchemaRepo, server_unavailable
 from tests.integration.pypi_fixture import fresh_venv, make_package_repo, pip_install, repack_installed, run_release
 
@@ -72,11 +73,11 @@ def orders_port(released: SchemaRepo, tmp_path_factory: pytest.TempPathFactory) 
             server.wait()
 
 
-def maven_or_give_up() -> Path:
+def maven_or_give_up() -> None:
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         server_unavailable("cannot build the Quarkus consumer: no JDK (Quarkus 3 needs Java 17+)")
     try:
-        return ensure_maven()
+        ensure_maven()
     except MavenError as exc:
         server_unavailable(f"cannot build the Quarkus consumer: {exc}")
 
@@ -84,7 +85,7 @@ def maven_or_give_up() -> Path:
 def test_quarkus_service_built_from_the_published_jar_calls_the_python_service(
     released: SchemaRepo, orders_port: int, tmp_path: Path
 ) -> None:
-    mvn = maven_or_give_up()
+    maven_or_give_up()
     project = tmp_path / "consumer"
     project.mkdir()
     for name in PROJECT_FILES:
@@ -94,15 +95,9 @@ def test_quarkus_service_built_from_the_published_jar_calls_the_python_service(
     # commit time) would shadow the jar just published.
     shutil.rmtree(local_repository() / "com" / "shopstar3", ignore_errors=True)
     repository = released.path("dist/maven").as_uri()
-    command = [
-        str(mvn),
-        "-B",
-        "--no-transfer-progress",
-        f"-Dmaven.repo.local={local_repository()}",
-        f"-Dss3.repository={repository}",
-        f"-Dss3.version={VERSION}",
-        "test",
-    ]
+    command = maven_command(
+        "--no-transfer-progress", f"-Dss3.repository={repository}", f"-Dss3.version={VERSION}", "test"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QUARKUS_", "MAVEN_"))}
     env["SS3_ORDERS_PORT"] = str(orders_port)
     proc = subprocess.run(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,15 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from devservices import common, jvm, kafka, registry
+from devservices import common, kafka, maven, maven_repo, registry
 from devservices.kafka import broker_properties
 from tests.helpers import REPO_ROOT, server_unavailable
 
 
-@pytest.mark.parametrize("service", ["kafka", "registry", "pypi"])
-def test_status_without_a_server_exits_2_with_one_line(service: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("module", "service"),
+    [("kafka", "kafka"), ("registry", "registry"), ("pypi", "pypi"), ("maven_repo", "maven-repo")],
+)
+def test_status_without_a_server_exits_2_with_one_line(module: str, service: str, tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", f"devservices.{service}", "status", "--state-dir", str(tmp_path)],
+        [sys.executable, "-m", f"devservices.{module}", "status", "--state-dir", str(tmp_path)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -52,17 +54,18 @@ def test_broker_listens_on_loopback_only(tmp_path: Path) -> None:
     assert all(part.split("//")[-1].split("@")[-1].startswith("127.0.0.1:") for a in addresses for part in a.split(","))
 
 
-def test_maven_settings_send_every_repository_to_central(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        server_unavailable("Maven (mvn) is not on PATH")
+@pytest.mark.integration  # the first run downloads Maven from Central
+def test_maven_settings_send_every_remote_repository_to_central(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mvn = str(maven.ensure_maven())
     monkeypatch.setenv("SS3_CACHE_DIR", str(tmp_path))
 
-    settings = jvm.maven_settings(mvn).read_text(encoding="utf-8")
+    settings = maven.maven_settings(mvn).read_text(encoding="utf-8")
 
-    assert "<mirrorOf>*</mirrorOf>" in settings
-    assert f"<url>{jvm.central_url(mvn)}</url>" in settings
-    assert jvm.central_url(mvn).startswith("https://")
+    assert "<mirrorOf>external:*</mirrorOf>" in settings  # file:// and localhost repositories are read as they are
+    assert f"<url>{maven.central_url(mvn)}</url>" in settings
+    assert maven.central_url(mvn).startswith("https://")
     assert (tmp_path / ".gitignore").read_text() == "*\n"
 
 
@@ -162,12 +165,15 @@ def test_status_of_every_service_says_what_is_not_running_and_where_data_is_kept
         f"registry: not running (data kept in {tmp_path / 'registry'}; `make registry-up` starts it)",
         "kafka: not running (no data yet; `make kafka-up` starts it)",
         "pypi: not running (no data yet; `make pypi-up` starts it)",
+        "maven-repo: not running (no data yet; `make maven-repo-up` starts it)",
     ]
 
 
-def _service(*args: str, state_dir: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "devservices.pypi", *args, "--state-dir", str(state_dir)]
-    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)
+def _service(
+    *args: str, state_dir: Path, module: str = "pypi", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", f"devservices.{module}", *args, "--state-dir", str(state_dir)]
+    return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.mark.integration  # sockets on 127.0.0.1
@@ -192,3 +198,41 @@ def test_the_package_index_comes_back_on_its_port_with_its_packages_until_reset(
         reset = _service("reset", state_dir=tmp_path)
     assert reset.stdout.startswith("stopped; removed packages, pypi-server.log, ports.json in ")
     assert not (tmp_path / "packages").exists()
+
+
+def _get(url: str, account: tuple[str, str]) -> bytes:
+    request = urllib.request.Request(url)  # noqa: S310 - loopback
+    token = base64.b64encode(f"{account[0]}:{account[1]}".encode()).decode()
+    request.add_header("Authorization", f"Basic {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        return bytes(response.read())
+
+
+@pytest.mark.integration  # sockets on 127.0.0.1
+def test_the_maven_repository_comes_back_on_its_port_with_its_files_and_password_until_reset(tmp_path: Path) -> None:
+    if maven_repo.find_nginx() is None:
+        server_unavailable("nginx is not installed (the test Maven repository)")
+    env = {k: v for k, v in os.environ.items() if k not in ("SS3_MAVEN_USERNAME", "SS3_MAVEN_PASSWORD")}
+    first = _service("up", state_dir=tmp_path, module="maven_repo", env=env)
+    try:
+        assert first.returncode == 0, first.stderr
+        url = first.stdout.strip()
+        assert first.stderr.splitlines()[-1] == f"export SS3_MAVEN_REPOSITORY_URL={url} SS3_MAVEN_USERNAME=deployer"
+        password = (tmp_path / "password").read_text().strip()
+        assert password not in first.stdout + first.stderr
+        (tmp_path / "repository" / "demo.pom").write_text("<project/>")
+        nginx = int((tmp_path / "nginx.pid").read_text())
+        assert _service("down", state_dir=tmp_path, module="maven_repo").stdout.strip() == "stopped"
+        assert not common.pid_alive(nginx)
+
+        again = _service("up", state_dir=tmp_path, module="maven_repo", env=env)
+
+        assert (again.returncode, again.stdout.strip()) == (0, url), again.stderr
+        assert _get(f"{url}demo.pom", ("deployer", password)) == b"<project/>"
+        status = _service("status", state_dir=tmp_path, module="maven_repo")
+        assert status.returncode == 0
+        assert status.stdout.splitlines()[-1] == f"export SS3_MAVEN_REPOSITORY_URL={url} SS3_MAVEN_USERNAME=deployer"
+    finally:
+        reset = _service("reset", state_dir=tmp_path, module="maven_repo")
+    assert reset.stdout.startswith("stopped; removed repository, ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
