@@ -8,7 +8,7 @@ figures mean the same on a fast laptop and a loaded CI runner:
           wall time mostly measures waiting for a core)
   check   ss3-schema check       / raw buf lint + buf breaking                    target <= 1.2
   catalog ss3-schema catalog     / make gen (forced) on the same tree             target <= 1.0
-  kafka   ss3.kafka serializer / deserializer per message / bare protobuf          target <= 1.10
+  kafka   ss3.kafka serializer / deserializer per message / bare protobuf          target <= 1.3
           and registry calls per 10,000 messages                                   target: one per schema
   analytics ClickHouse storing 100,000 framed records / the same without header    target <= 1.10
           header bytes per record; the serdes per message / bare, next to confluent-kafka's   target <= 1.3
