@@ -408,6 +408,25 @@ class Service:
         return [f"{self.name}: {line}", export_line(self.exports(state))], 0 if healthy else 2
 
 
+def serve_command_line(
+    service: Service,
+    parser: argparse.ArgumentParser,
+    default_state_dir: Callable[[], Path],
+    up: Callable[[argparse.Namespace, Path], Mapping[str, object]],
+    argv: Sequence[str] | None,
+) -> int:
+    """A service's `python -m devservices.<name> up|status|down|reset [--state-dir DIR] [its up options]`."""
+    args = parser.parse_args(argv)
+    state_dir: Path = (args.state_dir or default_state_dir()).resolve()
+    return dispatch(service, args.command, state_dir, up=lambda: up(args, state_dir))
+
+
+def memory_text(pid: object) -> str:
+    """A process's resident memory for a status line: `812 MiB`, or `unknown`."""
+    rss = rss_kib(pid) if isinstance(pid, int) else None
+    return f"{rss // 1024} MiB" if rss else "unknown"
+
+
 def dispatch(
     service: Service,
     command: str,

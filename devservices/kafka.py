@@ -49,17 +49,17 @@ from devservices.common import (
     ServerHandle,
     Service,
     cache_root,
-    dispatch,
     free_port,
     kept_port,
     launch,
+    memory_text,
     port_answers,
     port_is_free,
     read_state,
     refuse_if_running,
     remember_ports,
     remembered_ports,
-    rss_kib,
+    serve_command_line,
     service_parser,
     stop_recorded,
     wait_until,
@@ -304,10 +304,8 @@ def _cmd_up(args: argparse.Namespace, state_dir: Path) -> dict[str, object]:
 def _describe(state: Mapping[str, object]) -> tuple[str, bool]:
     pid, port = state.get("pid"), state.get("port")
     serving = isinstance(port, int) and port_answers(port)
-    rss = rss_kib(pid) if isinstance(pid, int) else None
-    memory = f"{rss // 1024} MiB" if rss else "unknown"
     health = "serving" if serving else "NOT serving"
-    return f"{state.get('url')} pid={pid} version={state.get('version')} {health} rss={memory}", serving
+    return f"{state.get('url')} pid={pid} version={state.get('version')} {health} rss={memory_text(pid)}", serving
 
 
 SERVICE = Service(
@@ -322,9 +320,7 @@ SERVICE = Service(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _build_parser().parse_args(argv)
-    state_dir: Path = (args.state_dir or default_state_dir()).resolve()
-    return dispatch(SERVICE, args.command, state_dir, up=lambda: _cmd_up(args, state_dir))
+    return serve_command_line(SERVICE, _build_parser(), default_state_dir, _cmd_up, argv)
 
 
 if __name__ == "__main__":

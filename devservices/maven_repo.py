@@ -55,7 +55,6 @@ from devservices.common import (
     ServerHandle,
     Service,
     cache_root,
-    dispatch,
     free_port,
     kept_port,
     launch,
@@ -64,6 +63,7 @@ from devservices.common import (
     refuse_if_running,
     remember_ports,
     remembered_ports,
+    serve_command_line,
     service_parser,
     stop_recorded,
     wait_until,
@@ -387,9 +387,7 @@ SERVICE = Service(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _build_parser().parse_args(argv)
-    state_dir: Path = (args.state_dir or default_state_dir()).resolve()
-    return dispatch(SERVICE, args.command, state_dir, up=lambda: _cmd_up(args, state_dir))
+    return serve_command_line(SERVICE, _build_parser(), default_state_dir, _cmd_up, argv)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,12 @@ from pathlib import Path
 from devservices.common import (
     HOST,
     Service,
-    dispatch,
     kept_port,
+    memory_text,
     read_state,
     remember_ports,
     remembered_ports,
-    rss_kib,
+    serve_command_line,
     service_parser,
 )
 from devservices.registry.config import RULE_TYPES
@@ -104,10 +104,8 @@ def _describe(state: Mapping[str, object]) -> tuple[str, bool]:
     healthy = isinstance(management_port, int) and (
         http_get(f"http://{HOST}:{management_port}/health/ready", None)[0] == 200
     )
-    rss = rss_kib(pid) if isinstance(pid, int) else None
-    memory = f"{rss // 1024} MiB" if rss else "unknown"
     health = "ready" if healthy else "NOT ready"
-    return f"{state.get('url')} pid={pid} version={state.get('version')} {health} rss={memory}", healthy
+    return f"{state.get('url')} pid={pid} version={state.get('version')} {health} rss={memory_text(pid)}", healthy
 
 
 SERVICE = Service(
@@ -122,6 +120,4 @@ SERVICE = Service(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _build_parser().parse_args(argv)
-    state_dir: Path = (args.state_dir or default_state_dir()).resolve()
-    return dispatch(SERVICE, args.command, state_dir, up=lambda: _cmd_up(args, state_dir))
+    return serve_command_line(SERVICE, _build_parser(), default_state_dir, _cmd_up, argv)

@@ -135,6 +135,6 @@ def test_item10_cert_wins_over_requests_ca_bundle_variables(
         patience=Patience(60.0, 1, Backoff(0.0, 0.0)),
     )
     adapter = _Recording()
-    index._http._session.mount("https://", adapter)
+    index._endpoint.http._session.mount("https://", adapter)
     index.held("ss3-protos")
     assert adapter.verify == ["/ours/ca.pem"]

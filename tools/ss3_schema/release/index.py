@@ -19,19 +19,20 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from ss3_schema import atomic, http, redact, validate
-from ss3_schema.errors import ConfigError, PublishError
-from ss3_schema.http import HttpTransport, Patience
+from ss3_schema import atomic, http, validate
+from ss3_schema.errors import ConfigError
+from ss3_schema.http import Patience
 from ss3_schema.redact import display_url
 from ss3_schema.release.distribution import Distribution, file_sha256
 from ss3_schema.release.simple_index import IndexLink, parse_project_page, render_project_page, render_root_page
-from ss3_schema.release.target import Credentials, Held, file_url_path, patience_from_env
+from ss3_schema.release.target import Credentials, Endpoint, Held, Variables, file_url_path, patience_from_env
 
 ENV_REPOSITORY_URL = "TWINE_REPOSITORY_URL"
 ENV_USERNAME = "TWINE_USERNAME"
 ENV_PASSWORD = "TWINE_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 ENV_CERT = "TWINE_CERT"
 USER_AGENT = "ss3-schema-publish"
+VARIABLES = Variables(ENV_USERNAME, ENV_PASSWORD, ENV_CERT)
 
 
 class Index(Protocol):
@@ -104,16 +105,9 @@ class HttpIndex:
     ) -> None:
         self.upload_url = upload_url
         self.index_url = index_url if index_url.endswith("/") else index_url + "/"
-        self._credentials = credentials
-        tls_hint = f"set {ENV_CERT} to the CA bundle"
-        self._http = HttpTransport(
-            patience or patience_from_env(),
-            error=PublishError,
-            tls_hint=tls_hint,
-            ca_bundle=ca_bundle,
-            user_agent=USER_AGENT,
+        self._endpoint = Endpoint(
+            credentials, VARIABLES, who="the index", user_agent=USER_AGENT, ca_bundle=ca_bundle, patience=patience
         )
-        redact.register_secret(credentials.password)
 
     @property
     def destination(self) -> str:
@@ -141,18 +135,18 @@ class HttpIndex:
 
     def _get(self, url: str, what: str, **kwargs: object) -> requests.Response:
         # Reading may follow the index to where it keeps its files (a CDN, say).
-        return self._http.send("GET", url, what, auth=self._auth_for(url), follow_redirects=True, **kwargs)
+        return self._endpoint.http.send("GET", url, what, auth=self._auth_for(url), follow_redirects=True, **kwargs)
 
     def upload(self, dist: Distribution) -> bool:
         what = f"uploading {dist.filename} to {self.destination}"
         content = dist.path.read_bytes()
-        response = self._http.send(
+        response = self._endpoint.http.send(
             "POST",
             self.upload_url,
             what,
             data=upload_form(dist),
             files={"content": (dist.filename, content, "application/octet-stream")},
-            auth=self._credentials.auth,
+            auth=self._endpoint.credentials.auth,
         )
         if _says_already_exists(response):
             return False
@@ -163,11 +157,10 @@ class HttpIndex:
         # Credentials are meant for the upload host; a simple index elsewhere
         # (a CDN, a proxy) reads anonymously, so they never leave that host.
         same_origin = urlsplit(url)[:2] == urlsplit(self.upload_url)[:2]
-        return self._credentials.auth if same_origin else None
+        return self._endpoint.credentials.auth if same_origin else None
 
     def _require_success(self, response: requests.Response, what: str) -> None:
-        verb = "set" if self._credentials.auth is None else "check"
-        self._http.require_success(response, what, who="the index", hint=f"{verb} {ENV_USERNAME} and {ENV_PASSWORD}")
+        self._endpoint.require_success(response, what)
 
 
 def _says_already_exists(response: requests.Response) -> bool:

@@ -31,16 +31,18 @@ from typing import Protocol
 import requests
 from packaging.version import InvalidVersion, Version
 
-from ss3_schema import atomic, http, redact, validate
+from ss3_schema import atomic, http, validate
 from ss3_schema.build.jar import ARTIFACT_ID, GROUP_ID, MavenArtifact, artifact_paths
 from ss3_schema.errors import ConfigError, PublishConflict, PublishError
-from ss3_schema.http import HttpTransport, Patience
+from ss3_schema.http import Patience
 from ss3_schema.redact import display_url
 from ss3_schema.release.target import (
     Credentials,
     Decision,
+    Endpoint,
     Held,
     Outcome,
+    Variables,
     conflict,
     decide,
     digest_of,
@@ -63,6 +65,7 @@ HEX = re.compile(r"[0-9a-f]+")
 ARTIFACT_PATH = f"{GROUP_ID.replace('.', '/')}/{ARTIFACT_ID}"
 METADATA = f"{ARTIFACT_PATH}/maven-metadata.xml"
 USER_AGENT = "ss3-schema-maven"
+VARIABLES = Variables(ENV_USERNAME, ENV_PASSWORD, ENV_CA_BUNDLE)
 
 
 @dataclass(frozen=True)
@@ -307,16 +310,9 @@ class HttpRepository:
         self, url: str, credentials: Credentials, *, ca_bundle: str | None = None, patience: Patience | None = None
     ) -> None:
         self.url = url if url.endswith("/") else url + "/"
-        self._credentials = credentials
-        tls_hint = f"set {ENV_CA_BUNDLE} to the CA bundle"
-        self._http = HttpTransport(
-            patience or patience_from_env(),
-            error=PublishError,
-            tls_hint=tls_hint,
-            ca_bundle=ca_bundle,
-            user_agent=USER_AGENT,
+        self._endpoint = Endpoint(
+            credentials, VARIABLES, who="the repository", user_agent=USER_AGENT, ca_bundle=ca_bundle, patience=patience
         )
-        redact.register_secret(credentials.password)
 
     @property
     def destination(self) -> str:
@@ -337,10 +333,7 @@ class HttpRepository:
     def _send(self, method: str, path: str, what: str, *, data: bytes | None = None) -> requests.Response:
         # A redirect is reported, not followed: the credentials stay with this host.
         url = self.url + http.path(*path.split("/"))
-        return self._http.send(method, url, what, data=data, auth=self._credentials.auth)
+        return self._endpoint.http.send(method, url, what, data=data, auth=self._endpoint.credentials.auth)
 
     def _require_success(self, response: requests.Response, what: str) -> None:
-        verb = "set" if self._credentials.auth is None else "check"
-        self._http.require_success(
-            response, what, who="the repository", hint=f"{verb} {ENV_USERNAME} and {ENV_PASSWORD}"
-        )
+        self._endpoint.require_success(response, what)

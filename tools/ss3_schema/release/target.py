@@ -22,8 +22,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from ss3_schema.errors import ConfigError, PublishConflict
-from ss3_schema.http import Backoff, Patience
+import requests
+
+from ss3_schema import redact
+from ss3_schema.errors import ConfigError, PublishConflict, PublishError
+from ss3_schema.http import Backoff, HttpTransport, Patience
 from ss3_schema.redact import display_url
 
 TIMEOUT_ENV = "SS3_PUBLISH_TIMEOUT"
@@ -97,3 +100,43 @@ def file_url_path(url: str) -> Path:
     if parts.netloc not in ("", "localhost"):
         raise ConfigError(f"file URL must name a local directory: {display_url(url)!r}")
     return Path(url2pathname(unquote(parts.path)))
+
+
+@dataclass(frozen=True)
+class Variables:
+    """The environment variables a target's user sets: named in the hints of its errors."""
+
+    username: str
+    password: str
+    ca_bundle: str
+
+
+class Endpoint:
+    """An HTTP target's transport and credentials: the secret redacted, every failure a PublishError with a hint."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        variables: Variables,
+        *,
+        who: str,
+        user_agent: str,
+        ca_bundle: str | None = None,
+        patience: Patience | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self.http = HttpTransport(
+            patience or patience_from_env(),
+            error=PublishError,
+            tls_hint=f"set {variables.ca_bundle} to the CA bundle",
+            ca_bundle=ca_bundle,
+            user_agent=user_agent,
+        )
+        self._variables = variables
+        self._who = who
+        redact.register_secret(credentials.password)
+
+    def require_success(self, response: requests.Response, what: str) -> None:
+        verb = "set" if self.credentials.auth is None else "check"
+        hint = f"{verb} {self._variables.username} and {self._variables.password}"
+        self.http.require_success(response, what, who=self._who, hint=hint)
