@@ -11,7 +11,7 @@ from typing import Any
 from ss3_schema.catalog.bi.clickhouse import statements
 
 # The Kafka engine flushes a block every stream_flush_interval_ms (7.5 s by default).
-WAIT_S = 90.0
+WAIT_S = 180.0  # generous: on a loaded 2-core machine its consumers can lag far behind
 
 
 def bundle_sql(bundle: Path, bootstrap: str, schema_dir: str) -> str:
