@@ -130,7 +130,10 @@ $(NPM_STAMP): tests/js/package.json tests/js/package-lock.json
 # Tiers (tests/tiers.py): unit = no network; integration = our servers on 127.0.0.1;
 # interop = the other side's real code. Workers: a module stays on one, the interop modules on one.
 WORKERS ?= 2
-PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadscope
+# Bytecode (and pytest's rewritten test modules) is cached under .cache/pycache even where
+# PYTHONDONTWRITEBYTECODE is set: compiling every module again in every worker and every CLI
+# subprocess cost a third of the unit tier. The tree itself gets no __pycache__.
+PYTEST := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/.cache/pycache $(BIN)/pytest -n $(WORKERS) --dist loadscope
 # Where the machine allows it, the unit tier runs in a network namespace of its own: no
 # interface at all, so a subprocess cannot reach the network either. Elsewhere (user
 # namespaces disabled) the in-process guard of tests/tiers.py still holds.

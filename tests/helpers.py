@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import IO, NoReturn
 
 import pytest
+from ss3_schema import console, redact
+from ss3_schema.cli.main import main as cli_main
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILES = ("buf.yaml", "buf.gen.yaml", "VERSION")
@@ -118,8 +126,102 @@ def diagnostics(stderr: str) -> list[str]:
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `ss3-schema ARGS` as a user would, in a subprocess of this interpreter."""
+    """Run `ss3-schema ARGS` as a user would: the same entry point, exit code, stdout and stderr.
+
+    It runs in this process (the interpreter start and the imports were half of the unit tier's
+    time), with its own working directory, environment, output and console state, all restored
+    afterwards. Off the main thread (chdir and signal handlers are per process) it runs in a
+    subprocess. The entry point itself runs in subprocesses in tests/hostile/test_faults.py.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return run_cli_process(*args, cwd=cwd, env=env)
+    command = [sys.executable, "-m", "ss3_schema", *args]
+    with _captured_output() as (stdout, stderr):
+        with _cli_state(cwd, env or {}):
+            code = _exit_code(_call_main(args))
+        return subprocess.CompletedProcess(command, code, stdout.getvalue(), stderr.getvalue())
+
+
+def run_cli_process(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `ss3-schema ARGS` in a subprocess of this interpreter."""
     full_env = dict(os.environ, **(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "ss3_schema", *args], cwd=cwd, env=full_env, capture_output=True, text=True, check=False
     )
+
+
+def _call_main(args: tuple[str, ...]) -> object:
+    sys.argv = ["ss3-schema", *args]
+    try:
+        cli_main()
+    except SystemExit as exit_:
+        return exit_.code
+    return 0
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # what the interpreter does with sys.exit("text")
+    return 1
+
+
+@contextlib.contextmanager
+def _cli_state(cwd: Path, env: dict[str, str]) -> Iterator[None]:
+    """A process's worth of state for one command: cwd, environment, argv, stdin, console, secrets, SIGTERM."""
+    saved = (os.getcwd(), dict(os.environ), sys.argv, sys.stdin)
+    saved_secrets, saved_sigterm = set(redact._secrets), signal.getsignal(signal.SIGTERM)
+    try:
+        redact._secrets.clear()  # a fresh process knows no secret but its environment's
+        os.environ.update(env)
+        os.chdir(cwd)
+        sys.stdin = io.StringIO()
+        yield
+    finally:
+        os.chdir(saved[0])
+        os.environ.clear()
+        os.environ.update(saved[1])
+        sys.argv, sys.stdin = saved[2], saved[3]
+        redact._secrets.clear()
+        redact._secrets.update(saved_secrets)
+        signal.signal(signal.SIGTERM, saved_sigterm)
+        console.set_verbosity(console.NORMAL)
+
+
+class _Output:
+    """What one stream received, through the Python object or the file descriptor."""
+
+    def __init__(self, file: IO[bytes], errors: str) -> None:
+        self._file = file
+        self.stream = io.TextIOWrapper(
+            io.FileIO(file.fileno(), "w", closefd=False), encoding="utf-8", errors=errors, line_buffering=True
+        )
+
+    def getvalue(self) -> str:
+        self.stream.flush()
+        self._file.seek(0)
+        return self._file.read().decode("utf-8")
+
+
+@contextlib.contextmanager
+def _captured_output() -> Iterator[tuple[_Output, _Output]]:
+    """Stdout and stderr into files, at the descriptors too (what a child process inherits)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        saved_streams, saved_fds = (sys.stdout, sys.stderr), (os.dup(1), os.dup(2))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        outputs = (_Output(out, "strict"), _Output(err, "backslashreplace"))
+        try:
+            os.dup2(out.fileno(), 1)
+            os.dup2(err.fileno(), 2)
+            sys.stdout, sys.stderr = (output.stream for output in outputs)
+            yield outputs
+        finally:
+            for output in outputs:
+                output.stream.flush()
+            sys.stdout, sys.stderr = saved_streams
+            for fd, copy in zip((1, 2), saved_fds, strict=True):
+                os.dup2(copy, fd)
+                os.close(copy)

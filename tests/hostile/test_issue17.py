@@ -310,6 +310,7 @@ def test_issue17_item05_text_lines_of_a_registration_cannot_command_the_runner()
     )
 
 
+@pytest.mark.integration  # creates a venv and runs pip
 def test_issue17_item05_the_action_never_prints_the_index_password(tmp_path: Path) -> None:
     spec = tmp_path / "openapi.yaml"
     spec.write_text("openapi: 3.0.3\n", encoding="utf-8")

@@ -20,6 +20,8 @@ from tests.helpers import REPO_ROOT, git
 VERSION = "4.5.6"
 LEAN = {"click", "pyyaml", "requests"}
 
+pytestmark = pytest.mark.integration  # builds wheels (tests/tiers.py)
+
 
 def _tool_checkout(root: Path, version: str = VERSION) -> Workspace:
     """The files the tool's wheel is built from, committed (the build's timestamps come from HEAD)."""

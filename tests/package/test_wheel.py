@@ -11,11 +11,14 @@ import zipfile
 from email.parser import Parser
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 
 from tests.helpers import REPO_ROOT, SchemaRepo, make_schema_repo, run_cli
 from tests.package.conftest import build
 from tests.package.runtimes import runtime_table
+
+pytestmark = pytest.mark.integration  # builds wheels (tests/tiers.py)
 
 
 def _metadata(wheel: Path) -> dict[str, list[str]]:

@@ -28,6 +28,7 @@ Credentials come from the environment (the same names ``ss3-schema`` uses):
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import os
@@ -127,6 +128,13 @@ class _Transient(Exception):
     """One attempt failed in a way worth retrying."""
 
 
+@functools.cache
+def _system_tls_context() -> ssl.SSLContext:
+    """One context with the system's CAs per process: reading them takes ~40 ms, and a service
+    builds a Registry per serde. A context is safe to share between connections and threads."""
+    return ssl.create_default_context()
+
+
 @dataclass
 class Registry:
     """Read-only access to an Apicurio Registry, with per-process caches. Thread-safe.
@@ -199,7 +207,7 @@ class Registry:
 
     def _tls_context(self) -> ssl.SSLContext:
         if self.ca_bundle is None:
-            return ssl.create_default_context()
+            return _system_tls_context()
         if not os.path.isfile(self.ca_bundle):
             raise ConfigError(f"CA bundle {self.ca_bundle} does not exist ({CA_BUNDLE_ENV})")
         try:
