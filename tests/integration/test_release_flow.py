@@ -15,7 +15,7 @@ from ss3_schema.release.target import Credentials
 from ss3_schema.workspace import Workspace
 
 from tests.docs.snippets import code, substituted
-from tests.helpers import SchemaRepo, git
+from tests.helpers import SchemaRepo, git, run_cli
 from tests.integration.pypi_fixture import (
     PypiIndex,
     fresh_venv,
@@ -117,7 +117,10 @@ def test_half_done_release_converges_on_rerun(repo: SchemaRepo, pypi_index: Pypi
 
 def test_next_release_from_the_cli_pushes_its_tag(repo: SchemaRepo, pypi_index: PypiIndex) -> None:
     repo.replace(EVENTS, REFUNDED, REFUNDED + "  // Free text from the customer.\n  string note = 5;\n")
-    repo.write("VERSION", "1.1.0\n")
+    repo.write("CHANGELOG.md", "# Changelog\n\n## Unreleased\n\n- `OrderCancelled.note`: the customer's words.\n")
+    bumped = run_cli("version", "--bump", cwd=repo.root)  # what the PR's author runs
+    assert bumped.returncode == 0, bumped.stdout + bumped.stderr
+    assert repo.path("VERSION").read_text(encoding="utf-8") == "1.1.0\n"
     head = repo.commit("add a field, release 1.1.0")
 
     documented = shlex.split(code("releasing-release"))  # the CI release job, as docs/releasing.md shows it
@@ -139,6 +142,9 @@ def test_next_release_from_the_cli_pushes_its_tag(repo: SchemaRepo, pypi_index: 
     assert table["tag"][0] == "created, pushed"
     assert proc.stdout.rstrip().endswith("release 1.1.0: released")
     assert repo.git("ls-remote", "--tags", "origin", "v1.1.0^{}").startswith(head)
+    assert repo.git("tag", "-l", "--format=%(contents)", "v1.1.0") == (
+        "ss3-protos 1.1.0\n\n- `OrderCancelled.note`: the customer's words."
+    )
 
 
 @pytest.mark.parametrize("block", ["readme-pip-install", "releasing-pip-index"])

@@ -21,10 +21,11 @@ from ss3_schema.redact import scrub
 from ss3_schema.release import maven, versioning
 from ss3_schema.release.distribution import default_files
 from ss3_schema.release.index import ENV_CERT, ENV_REPOSITORY_URL, open_index
+from ss3_schema.release.notes import CHANGELOG_FILE
 from ss3_schema.release.pipeline import ReleaseReport, release, release_config
 from ss3_schema.release.publish import PROJECT, PublishResult, publish
 from ss3_schema.report import render
-from ss3_schema.workspace import find_workspace
+from ss3_schema.workspace import Workspace, find_workspace
 
 DETAILS_SHOWN = 20
 
@@ -115,13 +116,24 @@ def publish_maven_command(*, root: Path | None, repository_url: str | None) -> i
 @options.root
 @click.option("--check", "mode", flag_value="check", help="Exit 1 unless VERSION fits the change since the last tag.")
 @click.option("--next", "mode", flag_value="next", help="Print the smallest valid version for HEAD.")
+@click.option(
+    "--bump",
+    "mode",
+    flag_value="bump",
+    help="Write the smallest valid version to VERSION (a larger one is kept) and move the "
+    "'Unreleased' lines of CHANGELOG.md under it; exit 1 if the release would still be refused.",
+)
 @options.text_or_json
 def version_command(root: Path | None, mode: str | None, fmt: str) -> int:
     """Classify the change since the last release tag vX.Y.Z and judge VERSION.
 
     Breaking: refused. Schema change: minor. Comments only or no schema
-    change: patch. No tag yet: anything from 0.1.0.
+    change: patch. No tag yet: anything from 0.1.0. A release also needs
+    its notes: a '## X.Y.Z' section of CHANGELOG.md, nothing left under
+    'Unreleased'.
     """
+    if mode == "bump":
+        return _bump(workspace(root), fmt)
     check = versioning.check_version(workspace(root))
     if fmt == "json":
         click.echo(json.dumps(_version_json(check), indent=2))
@@ -134,6 +146,19 @@ def version_command(root: Path | None, mode: str | None, fmt: str) -> int:
         raise ReleaseRefused(check.problem)
     if mode == "next" and check.next_version is None:
         raise ReleaseRefused(check.problem or "no valid version")
+    return EXIT_OK
+
+
+def _bump(ws: Workspace, fmt: str) -> int:
+    bumped = versioning.bump_version(ws)
+    if fmt == "json":
+        click.echo(json.dumps({**asdict(bumped), "previous": str(bumped.previous), "version": str(bumped.version)}))
+    else:
+        kept = " (kept)" if bumped.version == bumped.previous else ""
+        click.echo(f"VERSION: {bumped.previous} -> {bumped.version}{kept}")
+        click.echo(f"{CHANGELOG_FILE}: {bumped.moved} line(s) moved from 'Unreleased' under '## {bumped.version}'")
+    if bumped.problem is not None:
+        raise ReleaseRefused(bumped.problem)
     return EXIT_OK
 
 

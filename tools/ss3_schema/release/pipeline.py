@@ -43,6 +43,7 @@ from ss3_schema.registry.render import summary as registration_summary
 from ss3_schema.release import maven, versioning
 from ss3_schema.release.distribution import file_sha256
 from ss3_schema.release.index import DirectoryIndex, Index, open_index
+from ss3_schema.release.notes import notes, read_changelog
 from ss3_schema.release.publish import publish
 from ss3_schema.schema import refs
 from ss3_schema.schema.image import build_image
@@ -303,7 +304,9 @@ def _tag_commit(ws: Workspace, tag: str) -> str | None:
 def _create_tag(ws: Workspace, tag: str, version: str) -> None:
     has_identity = run_git(["var", "GIT_COMMITTER_IDENT"], ws.root, check=False).returncode == 0
     identity = () if has_identity else FALLBACK_TAGGER
-    run_git([*identity, "tag", "-a", tag, "-m", f"ss3-protos {version}", "HEAD"], ws.root)
+    # The message is the release's notes: `git tag -n99` and a forge's release page show them.
+    message = "\n\n".join(part for part in (f"ss3-protos {version}", notes(read_changelog(ws.root), version)) if part)
+    run_git([*identity, "tag", "-a", tag, "-m", message, "HEAD"], ws.root)
 
 
 def _require_remote_tag_free(ws: Workspace, tag: str) -> None:

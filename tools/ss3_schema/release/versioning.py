@@ -9,6 +9,10 @@ ancestor of HEAD (SemVer, as in docs/releasing.md):
   any other change of the compiled schema                 minor (additions, options, deprecations)
   comments or formatting only, or no schema change        patch
   no release tag yet                                      first release: anything >= 0.1.0
+
+A release also needs its notes: a non-empty "## X.Y.Z" section in CHANGELOG.md
+and nothing left under "Unreleased" (release/notes.py). `bump_version` sets
+both: VERSION to the smallest valid version, the notes under it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from enum import StrEnum
 
 from google.protobuf import descriptor_pb2
 
+from ss3_schema.atomic import write_file
+from ss3_schema.errors import ReleaseRefused
 from ss3_schema.gate.breaking import compared, incompatibilities
+from ss3_schema.release.notes import CHANGELOG_FILE, move_unreleased, notes_problem, read_changelog, write_changelog
 from ss3_schema.report import Violation
 from ss3_schema.schema.elements import file_elements
 from ss3_schema.schema.image import Image
@@ -95,6 +102,8 @@ class VersionCheck:
     head: str
     problem: str | None = None
     released_at_head: bool = False
+    # VERSION itself is too small or taken (the problem is not only the release notes).
+    needs_bump: bool = False
 
     @property
     def ok(self) -> bool:
@@ -120,7 +129,55 @@ def check_version(ws: Workspace) -> VersionCheck:
         last = ReleaseTag(existing.name, existing.version, head)
         return VersionCheck(declared, Classification(last, Change.NONE), head, released_at_head=True)
     classification = classify(ws, tags)
-    return VersionCheck(declared, classification, head, _problem(declared, classification, existing))
+    version_problem = _problem(declared, classification, existing)
+    problem = version_problem or _notes_problem(ws, declared, classification)
+    return VersionCheck(declared, classification, head, problem, needs_bump=version_problem is not None)
+
+
+@dataclass(frozen=True)
+class Bumped:
+    """What `bump_version` did: VERSION before and after, and the changelog lines it moved."""
+
+    previous: Version
+    version: Version
+    moved: int
+    problem: str | None  # what still stands in the way of releasing, e.g. no notes at all
+
+
+def bump_version(ws: Workspace) -> Bumped:
+    """Prepare the release of HEAD's change: VERSION at least the smallest valid version (a larger
+    declared one is kept), and the "Unreleased" lines of CHANGELOG.md under it."""
+    check = check_version(ws)
+    found, needs_bump = check.classification, check.needs_bump
+    if check.released_at_head:
+        # VERSION is HEAD's own release, so what is being prepared is the next one.
+        found, needs_bump = classify(ws), True
+    minimum = found.minimum
+    if minimum is None:
+        raise ReleaseRefused(check.problem or _problem(check.declared, found, None) or "the change is breaking")
+    version = minimum if needs_bump else check.declared
+    if version != check.declared:
+        write_file(ws.version_file, f"{version}\n".encode())
+    moved = 0
+    changelog = read_changelog(ws.root)
+    if changelog is not None:
+        changelog, moved = move_unreleased(changelog, str(version))
+        if moved:
+            write_changelog(ws.root, changelog)
+    return Bumped(check.declared, version, moved, _notes_problem(ws, version, found))
+
+
+def _notes_problem(ws: Workspace, version: Version, found: Classification) -> str | None:
+    changelog = read_changelog(ws.root)
+    if changelog is not None:
+        return notes_problem(changelog, str(version))
+    if found.last is not None and _has_file(ws, found.last.commit, CHANGELOG_FILE):
+        return f"{CHANGELOG_FILE}: missing, but {found.last.name} had one: restore it and add the notes of {version}"
+    return None  # a repository that never kept a changelog
+
+
+def _has_file(ws: Workspace, commit: str, path: str) -> bool:
+    return run_git(["cat-file", "-e", f"{commit}:{path}"], ws.root, check=False).returncode == 0
 
 
 def _problem(declared: Version, found: Classification, existing: ReleaseTag | None) -> str | None:
