@@ -208,6 +208,10 @@ maven-repo-down: ## Stop the local Maven repository (keeps its port and files)
 maven-repo-reset: ## Stop the local Maven repository and forget its port, files and password
 	$(PYTHON) -m devservices.maven_repo reset
 
+.PHONY: down
+down: ## Stop every local service (keeps their ports and data); python -m devservices COMMAND NAME for one
+	$(PYTHON) -m devservices down
+
 .PHONY: status
 status: ## What runs where (registry, Kafka, package index, Maven repository) and the export lines to use them
 	@$(PYTHON) -m devservices status

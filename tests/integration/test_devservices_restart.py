@@ -7,6 +7,7 @@ state directory, and resets it at the end.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.request
@@ -114,3 +115,29 @@ def test_the_broker_serves_the_same_address_and_records_after_a_restart(kafka_cl
     finally:
         consumer.close()
     assert kafka_cli("status").stdout.splitlines()[-1] == f"export KAFKA_BOOTSTRAP_SERVERS={bootstrap}"
+
+
+def test_one_command_starts_reports_and_stops_any_service(tmp_path: Path) -> None:
+    env = {**os.environ, "SS3_CACHE_DIR": str(tmp_path)}
+
+    def devservices(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "devservices", *args]
+        return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+    try:
+        up = devservices("up", "pypi")
+        if up.returncode != 0:
+            server_unavailable(f"pypi did not start: {up.stderr.strip()}")
+        url = up.stdout.strip()
+        with urllib.request.urlopen(f"{url}/simple/", timeout=10) as answer:  # noqa: S310 - loopback http
+            assert answer.status == 200
+        status = devservices("status", "pypi")
+        assert status.returncode == 0 and status.stdout.startswith(f"pypi: {url}"), status.stdout + status.stderr
+        down = devservices("down")
+        assert (down.returncode, down.stdout.splitlines()) == (
+            0,
+            ["registry: not running", "kafka: not running", "pypi: stopped", "maven-repo: not running"],
+        ), down.stderr
+        assert devservices("status", "pypi").returncode == 2
+    finally:
+        devservices("reset", "pypi")

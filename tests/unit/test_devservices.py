@@ -236,3 +236,19 @@ def test_the_maven_repository_comes_back_on_its_port_with_its_files_and_password
         reset = _service("reset", state_dir=tmp_path, module="maven_repo")
     assert reset.stdout.startswith("stopped; removed repository, ")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "first_line"),
+    [
+        ((), "usage: python -m devservices {up|status|down|reset} [registry kafka pypi maven-repo ...]"),
+        (("up",), "usage: python -m devservices {up|status|down|reset} [registry kafka pypi maven-repo ...]"),
+        (("down", "zookeeper"), "unknown service 'zookeeper'; usage: python -m devservices"),
+    ],
+)
+def test_the_generic_command_refuses_what_it_cannot_do(args: tuple[str, ...], first_line: str) -> None:
+    command = [sys.executable, "-m", "devservices", *args]
+    proc = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith(first_line), proc.stderr
