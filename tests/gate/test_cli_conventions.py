@@ -132,3 +132,17 @@ def test_the_cli_page_lists_every_command_and_only_those() -> None:
     documented = set(re.findall(r"^\| `([a-z-]+)[ `]", page, re.MULTILINE)) - {"command"}
     with click.Context(cli) as ctx:
         assert documented == set(cli.list_commands(ctx))
+
+
+def test_every_option_the_cli_page_shows_is_an_option_of_its_command() -> None:
+    page = (REPO_ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (`[a-z-]+[^|]*?) \|", page, re.MULTILINE)
+    with click.Context(cli) as ctx:
+        for row in rows:
+            name = re.match(r"`([a-z-]+)", row)
+            command = cli.get_command(ctx, name[1]) if name else None
+            if command is None:
+                continue
+            known = {opt for param in command.params for opt in getattr(param, "opts", ())}
+            shown = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", row))
+            assert shown <= known, f"docs/cli.md shows {sorted(shown - known)} for `{name[1] if name else row}`"
