@@ -102,9 +102,9 @@ def notes_problem(changelog: Changelog, version: str) -> str | None:
     """Why CHANGELOG.md cannot be the notes of `version`, in one line; None when it can."""
     section = changelog.section(version)
     unreleased = changelog.unreleased()
-    pending = unreleased.entries if unreleased else ()
-    if pending and unreleased is not None:
-        lines = f"{len(pending)} line{'s' if len(pending) != 1 else ''}"
+    if unreleased is not None and unreleased.entries:
+        count = len(unreleased.entries)
+        lines = f"{count} line{'s' if count != 1 else ''}"
         return (
             f"{CHANGELOG_FILE}:{unreleased.line}: {lines} under {UNRELEASED!r} would not be in {version}; "
             f"{BUMP_HINT} under '## {version}'"
