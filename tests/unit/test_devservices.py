@@ -88,11 +88,14 @@ def test_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.mark.integration  # sockets on 127.0.0.1
 def test_a_restart_takes_the_port_of_the_last_start(tmp_path: Path) -> None:
-    common.remember_ports(tmp_path, {"port": 41234, "management_port": 41235})
+    # A port the kernel just handed out, not a constant: any fixed number can be
+    # some other process's ephemeral port at that moment.
+    last = common.free_port()
+    common.remember_ports(tmp_path, {"port": last, "management_port": common.free_port()})
 
     kept = common.remembered_ports(tmp_path)
 
-    assert common.kept_port(0, kept.get("port"), name="port", service="registry") == 41234
+    assert common.kept_port(0, kept.get("port"), name="port", service="registry") == last
     assert common.kept_port(5000, kept.get("port"), name="port", service="registry") == 5000  # --port wins
     assert common.kept_port(0, None, name="port", service="registry") == 0  # first start: any free port
 
