@@ -49,6 +49,11 @@ def git(repo: Path, *args: str) -> str:
         GIT_COMMITTER_NAME="ss3 test",
         GIT_COMMITTER_EMAIL="test@example.invalid",
         GIT_CONFIG_GLOBAL=os.devnull,
+        # No `git maintenance run --auto` after each of the tests' commits: one
+        # process more per commit, and nothing these short-lived repositories need.
+        GIT_CONFIG_COUNT="1",
+        GIT_CONFIG_KEY_0="maintenance.auto",
+        GIT_CONFIG_VALUE_0="false",
     )
     proc = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True)
     return proc.stdout.strip()
