@@ -122,7 +122,10 @@ def _verdict(tool: Path, pr: Path, merge_base: str, fmt: str, cwd: Path) -> int:
 def _run_tool(tool: Path, args: list[str], cwd: Path, stdout: IO[str] | None = None) -> int:
     sys.stdout.flush()
     command = [sys.executable, "-I", "-c", _LAUNCHER, str(tool), *args]
-    return subprocess.run(command, cwd=cwd, stdout=stdout, check=False).returncode
+    # A cache of this verdict's own: no image compiled outside it (by a PR's test job on a shared
+    # runner, say) stands in for the base it judges against.
+    env = dict(os.environ, SS3_CACHE_DIR=str(cwd / "cache"))
+    return subprocess.run(command, cwd=cwd, env=env, stdout=stdout, check=False).returncode
 
 
 if __name__ == "__main__":

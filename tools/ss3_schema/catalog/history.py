@@ -21,7 +21,7 @@ from ss3_schema.catalog.model import Catalog, Enum, Message
 from ss3_schema.errors import ToolError
 from ss3_schema.schema import refs
 from ss3_schema.schema.elements import file_elements
-from ss3_schema.schema.image import CompileFailed, build_image
+from ss3_schema.schema.image import CompileFailed, cached_image
 from ss3_schema.schema.refs import ReleaseTag, last_release, release_tags
 from ss3_schema.toolchain import run_git
 from ss3_schema.workspace import PROTO_DIR, Workspace
@@ -58,11 +58,13 @@ def first_releases(ws: Workspace, tags: list[ReleaseTag]) -> dict[str, str]:
 
 def _names_at(ws: Workspace, tag: ReleaseTag) -> set[str]:
     with tempfile.TemporaryDirectory(prefix="ss3-catalog-tag-") as tmp:
-        tree = Path(tmp)
-        if not refs.export_tree(ws.root, tag.commit, ["buf.yaml", PROTO_DIR], tree):
+        tree = Path(tmp) / "tree"
+        exported = refs.export_tree(ws.root, tag.commit, ["buf.yaml", PROTO_DIR], tree)
+        if exported is None:
             return set()
         try:
-            image = build_image(tree)
+            # A release never changes: its image is compiled once, whichever catalog build reads it.
+            image = cached_image(tree, Path(tmp) / "image.binpb", inputs=exported)
         except CompileFailed as failed:
             raise ToolError(f"release {tag.name} does not compile: {failed}") from None
     return set(element_names(image.own_files()))

@@ -21,7 +21,7 @@ from ss3_schema.gate import events
 from ss3_schema.gate.bufconfig import image_config
 from ss3_schema.report import Violation
 from ss3_schema.schema import refs
-from ss3_schema.schema.image import CompileFailed, Image, build_image
+from ss3_schema.schema.image import CompileFailed, Image, build_image, cached_image
 from ss3_schema.toolchain import parse_buf_json, run_buf
 from ss3_schema.workspace import PROTO_DIR, Workspace
 
@@ -63,7 +63,8 @@ def prepared_base(ws: Workspace, ref: str) -> Iterator[Base]:
     with tempfile.TemporaryDirectory(prefix="ss3-base-") as tmp:
         tree = Path(tmp) / "tree"
         tree.mkdir()
-        if not refs.export_tree(ws.root, commit, ["buf.yaml", PROTO_DIR], tree):
+        exported = refs.export_tree(ws.root, commit, ["buf.yaml", PROTO_DIR], tree)
+        if exported is None:
             yield Base(commit, None, None)
             return
         if not (tree / PROTO_DIR).is_dir():
@@ -71,7 +72,8 @@ def prepared_base(ws: Workspace, ref: str) -> Iterator[Base]:
             return
         image_file = Path(tmp) / "base.binpb"
         try:
-            image = build_image(tree, image_file, path_prefix=f"{PROTO_DIR}/")
+            # Most checks judge against the same few bases (main, a release): compile each once.
+            image = cached_image(tree, image_file, inputs=exported, path_prefix=f"{PROTO_DIR}/")
         except CompileFailed as failed:
             raise ToolError(f"the base {commit[:12]} does not compile: {failed}") from None
         yield Base(commit, image, image_file, tree)

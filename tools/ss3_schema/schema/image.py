@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
+from google.protobuf.message import DecodeError
 
 from ss3_schema.errors import SchemaError
 from ss3_schema.report import Violation
-from ss3_schema.toolchain import BUF_VIOLATIONS_EXIT, parse_buf_json, run_buf
+from ss3_schema.toolchain import BUF_VIOLATIONS_EXIT, buf_executable, cache_dir, parse_buf_json, run_buf
 from ss3_schema.workspace import schema_files
 
 # Field numbers inside descriptor.proto, used to address SourceCodeInfo paths.
@@ -18,6 +21,8 @@ FILE_MESSAGE_TYPE = 4
 FILE_OPTIONS = 8
 # buf's SourceCodeInfo columns count characters, with a tab advancing to the next multiple of 4.
 SOURCE_TAB_WIDTH = 4
+# Compiled images kept by content (see cached_image); the oldest beyond this many are removed.
+IMAGE_CACHE_ENTRIES = 256
 
 
 class CompileFailed(SchemaError):
@@ -65,6 +70,66 @@ def build_image(source_dir: Path, output: Path | None = None, *, path_prefix: st
         if proc.returncode == BUF_VIOLATIONS_EXIT:
             raise CompileFailed(parse_buf_json(proc.stdout + "\n" + proc.stderr))
         fds = descriptor_pb2.FileDescriptorSet.FromString(target.read_bytes())
+    return Image(files=tuple(fds.file), own=own, path_prefix=path_prefix, source_dir=source_dir)
+
+
+def cached_image(source_dir: Path, output: Path, *, inputs: str, path_prefix: str = "proto/") -> Image:
+    """build_image, but a tree compiled before is read back rather than compiled again.
+
+    `inputs` must name every byte buf reads in `source_dir` (for a tree exported
+    from git: the object ids of its buf.yaml and proto/). The key adds the buf
+    executable, so a new buf compiles again. Only successful builds are kept; a
+    damaged entry is compiled again and replaced.
+    """
+    entry = _image_cache() / f"{_image_key(inputs)}.binpb"
+    try:
+        output.write_bytes(entry.read_bytes())
+        return _read_image(source_dir, output, path_prefix)
+    except (OSError, SchemaError):
+        pass
+    image = build_image(source_dir, output, path_prefix=path_prefix)
+    _keep(output, entry)
+    return image
+
+
+def _image_cache() -> Path:
+    return cache_dir() / "images"
+
+
+def _image_key(inputs: str) -> str:
+    buf = Path(buf_executable())
+    stat = buf.stat()
+    identity = f"{buf.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0{inputs}"
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+def _keep(image_file: Path, entry: Path) -> None:
+    """Copy the image into the cache (write then rename: a reader never sees half a file); best effort."""
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        fd, staged = tempfile.mkstemp(prefix=".stage-", dir=entry.parent)
+        with os.fdopen(fd, "wb") as out:
+            out.write(image_file.read_bytes())
+        os.replace(staged, entry)
+        _prune(entry.parent)
+    except OSError:
+        pass  # a read-only or full cache only costs the next run a compile
+
+
+def _prune(cache: Path) -> None:
+    entries = sorted(cache.glob("*.binpb"), key=lambda path: path.stat().st_mtime_ns)
+    for old in entries[:-IMAGE_CACHE_ENTRIES]:
+        old.unlink(missing_ok=True)
+
+
+def _read_image(source_dir: Path, image_file: Path, path_prefix: str) -> Image:
+    own = frozenset(_own_file_names(source_dir))
+    try:
+        fds = descriptor_pb2.FileDescriptorSet.FromString(image_file.read_bytes())
+    except DecodeError:
+        raise SchemaError(f"{image_file}: not an image") from None
+    if not own or not own <= {f.name for f in fds.file}:
+        raise SchemaError(f"{image_file}: not an image of {source_dir}")
     return Image(files=tuple(fds.file), own=own, path_prefix=path_prefix, source_dir=source_dir)
 
 

@@ -159,12 +159,16 @@ def _deepen(repo: Path, ref: str, target: str, depth: int) -> None:
     run_git([*_READ_ONLY_FETCH, how, REMOTE, target, head], repo, check=False)
 
 
-def export_tree(repo: Path, commit: str, paths: list[str], dest: Path) -> bool:
-    """Write `paths` as they are at `commit` into dest; False when none of them exist there."""
-    listed = run_git(["ls-tree", "--name-only", commit, "--", *paths], repo).stdout.split()
-    present = [p for p in paths if p in listed]
+def export_tree(repo: Path, commit: str, paths: list[str], dest: Path) -> str | None:
+    """Write `paths` as they are at `commit` into dest; None when none of them exist there.
+
+    Returns what was written as git names it ("<mode> <type> <object id>\t<path>"
+    lines): the same text means the same bytes, whichever repository or commit.
+    """
+    listed = run_git(["ls-tree", commit, "--", *paths], repo).stdout.splitlines()
+    present = [p for p in paths if any(line.endswith(f"\t{p}") for line in listed)]
     if not present:
-        return False
+        return None
     proc = subprocess.run(
         ["git", "archive", "--format=tar", commit, "--", *present], cwd=repo, capture_output=True, check=False
     )
@@ -172,7 +176,7 @@ def export_tree(repo: Path, commit: str, paths: list[str], dest: Path) -> bool:
         raise ToolError(f"git archive {commit[:12]} failed: {proc.stderr.decode(errors='replace').strip()}")
     with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as archive:
         archive.extractall(dest, filter="data")
-    return True
+    return "\n".join(line for line in listed if line.split("\t", 1)[-1] in present)
 
 
 # Release tags: vX.Y.Z on the commit released, read by the version check and the catalog.

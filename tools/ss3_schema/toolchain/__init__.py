@@ -14,6 +14,7 @@ from ss3_schema.errors import ToolError
 from ss3_schema.report import Violation
 
 BUF_VIOLATIONS_EXIT = 100
+CACHE_ENV = "SS3_CACHE_DIR"
 
 
 def tool_env() -> dict[str, str]:
@@ -31,6 +32,21 @@ def tool_env() -> dict[str, str]:
 def _is_credential(name: str) -> bool:
     """Variables that hold credentials: the tools run here (buf, protoc, git) need none of them."""
     return name.startswith(("SS3_REGISTRY_", "SS3_MAVEN_", "TWINE_"))
+
+
+def cache_dir() -> Path:
+    """`.cache/` of the checkout that holds this tool (or $SS3_CACHE_DIR).
+
+    One copy (the generator, compiled base images) serves every schema tree the
+    tool reads, the test suite's throw-away repositories included.
+    """
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured)
+    checkout = Path(__file__).resolve().parents[3]
+    if (checkout / "tools" / "pyproject.toml").is_file():
+        return checkout / ".cache"
+    return Path.home() / ".cache" / "ss3-schema"
 
 
 def buf_executable() -> str:

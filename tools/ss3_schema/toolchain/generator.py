@@ -21,7 +21,6 @@ and writes the same bytes, a machine with Python 3.13 alone included.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -31,13 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ss3_schema.errors import ToolError
+from ss3_schema.toolchain import cache_dir
 
 GRPCIO_TOOLS_VERSION = "1.63.2"
 # The wheel whose library is loaded: every CPython wheel of a release holds the same protoc.
 WHEEL_PYTHON = "3.12"
 # grpc_tools::protoc_main(int argc, char** argv, char* grpc_version): what the binding's run_main calls.
 PROTOC_MAIN_SYMBOL = "_ZN10grpc_tools11protoc_mainEiPPcS0_"
-CACHE_ENV = "SS3_CACHE_DIR"
 _RUNNER = Path(__file__).with_name("run_protoc.py")
 
 
@@ -64,21 +63,6 @@ class Generator:
         """The command line that runs its protoc with `args`, under the tool's interpreter."""
         library = str(self.library)
         return [sys.executable, "-I", str(_RUNNER), library, PROTOC_MAIN_SYMBOL, GRPCIO_TOOLS_VERSION, *args]
-
-
-def cache_dir() -> Path:
-    """`.cache/` of the checkout that holds this tool (or $SS3_CACHE_DIR).
-
-    One copy serves every schema tree the tool generates, the test suite's
-    throw-away repositories included.
-    """
-    configured = os.environ.get(CACHE_ENV)
-    if configured:
-        return Path(configured)
-    checkout = Path(__file__).resolve().parents[3]
-    if (checkout / "tools" / "pyproject.toml").is_file():
-        return checkout / ".cache"
-    return Path.home() / ".cache" / "ss3-schema"
 
 
 def ensure_generator() -> Generator:
