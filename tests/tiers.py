@@ -32,6 +32,7 @@ INTEROP_SCOPE = (
     "tests/catalog/test_asyncapi.py",
     "tests/catalog/test_asyncapi_proto.py",
     "tests/catalog/test_browser.py",
+    "tests/catalog/test_hard_inputs_rendered.py",
     "tests/package/test_runtime_matrix.py",
     "tests/package/test_tool_on_python313.py",
 )

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from tests.helpers import SchemaRepo, make_schema_repo, run_cli
+
+HARD_EVENTS = ("ss3.hard.v1.TreeChanged", "ss3.hard.v1.WideRowChanged")
+
 # Appended to proto/ss3/orders/v1/order_events.proto: a new event on an existing topic.
 ORDER_ARCHIVED = """
 // An order was archived after the retention period.
@@ -148,3 +154,13 @@ def _nested_levels() -> str:
     for n in range(DEPTH, 0, -1):
         lines.append("  " * n + "}")
     return "\n".join(lines)
+
+
+def hard_catalog_repo(dest: Path) -> SchemaRepo:
+    """The real tree plus the hard inputs, committed, with `ss3-schema catalog` run on it."""
+    repo = make_schema_repo(dest)
+    repo.write("proto/ss3/hard/v1/hard_events.proto", hard_events_proto())
+    repo.commit("hard inputs")
+    proc = run_cli("catalog", cwd=repo.root)
+    assert proc.returncode == 0, proc.stderr
+    return repo
