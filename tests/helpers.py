@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
@@ -101,7 +102,40 @@ def make_schema_repo(dest: Path, *, with_package: bool = False) -> SchemaRepo:
 
     with_package also copies the ss3-protos wheel project and the tool's project
     (tools/), so gen, build and the release's tool step work there.
+
+    The repository is a copy of one made once per process: `git add` and `git commit` of
+    the whole tree cost more than copying it, and the suite makes some 250 of them.
     """
+    if dest.is_dir() and any(dest.iterdir()):
+        return _new_schema_repo(dest, with_package=with_package)  # files of the caller's join the commit
+    shutil.copytree(_template_repo(with_package), dest, symlinks=True, dirs_exist_ok=True, copy_function=_link_objects)
+    return SchemaRepo(dest)
+
+
+def _link_objects(source: str, target: str) -> object:
+    # git writes an object once and never changes it (as `git clone --local` relies on): the
+    # objects are shared by hard link, everything a test may edit is copied.
+    if f"{os.sep}.git{os.sep}objects{os.sep}" in source:
+        try:
+            os.link(source, target)
+            return target
+        except OSError:
+            pass
+    return shutil.copy2(source, target)
+
+
+_TEMPLATES: dict[bool, Path] = {}
+
+
+def _template_repo(with_package: bool) -> Path:
+    if with_package not in _TEMPLATES:
+        home = Path(tempfile.mkdtemp(prefix="ss3-template-repo-"))
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
+        _TEMPLATES[with_package] = _new_schema_repo(home / "repo", with_package=with_package).root
+    return _TEMPLATES[with_package]
+
+
+def _new_schema_repo(dest: Path, *, with_package: bool) -> SchemaRepo:
     dest.mkdir(parents=True, exist_ok=True)
     for name in SCHEMA_FILES:
         shutil.copyfile(REPO_ROOT / name, dest / name)
