@@ -143,9 +143,11 @@ NO_NETWORK := $(shell unshare -rn true 2>/dev/null && echo unshare -rn)
 test: $(GEN_STAMP) $(DEV_STAMP) style browser js-deps ## style, then every tier at once (starts Apicurio, Kafka, pypiserver, nginx on 127.0.0.1)
 	$(PYTEST) $(PYTEST_ARGS)
 
+# The fast loop: outside CI, test-unit runs each property test on a quarter of its examples
+# (tests/helpers.examples); CI=true and `make test` run them in full.
 .PHONY: test-unit
-test-unit: $(GEN_STAMP) $(DEV_STAMP) ## Unit tier: no network at all (a socket fails the test)
-	$(NO_NETWORK) $(PYTEST) -m unit $(PYTEST_ARGS)
+test-unit: $(GEN_STAMP) $(DEV_STAMP) ## Unit tier: no network at all (a socket fails the test); properties quick unless CI=true
+	$(NO_NETWORK) env SS3_QUICK_PROPERTIES=1 $(PYTEST) -m unit $(PYTEST_ARGS)
 
 .PHONY: test-integration
 test-integration: $(GEN_STAMP) $(DEV_STAMP) ## Integration tier: Apicurio, Kafka, pypiserver, nginx on 127.0.0.1

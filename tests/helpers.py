@@ -31,6 +31,22 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+# `make test-unit` sets it: the fast loop runs each property on a quarter of its examples.
+# CI (CI=true) and `make test` always run them in full.
+QUICK_PROPERTIES_ENV = "SS3_QUICK_PROPERTIES"
+QUICK_SHARE = 4
+QUICK_FLOOR = 25
+
+
+def quick_properties() -> bool:
+    return os.environ.get(QUICK_PROPERTIES_ENV) == "1" and not in_ci()
+
+
+def examples(full: int) -> int:
+    """How many examples a property runs: `full`, or a quarter of it (at least 25) in the fast loop."""
+    return max(full // QUICK_SHARE, QUICK_FLOOR) if quick_properties() else full
+
+
 def server_unavailable(message: str) -> NoReturn:
     """A test server (Apicurio, pypiserver) could not start: a failure in CI, a skip on a laptop.
 

@@ -125,4 +125,3 @@ def test_the_pr_gate_never_reads_a_cache_it_did_not_fill(tmp_path: Path) -> None
     )
 
     assert gate.returncode == 1 and "FIELD_NO_DELETE" in gate.stdout, gate.stdout + gate.stderr
-

@@ -29,9 +29,11 @@ from ss3_schema.release.simple_index import parse_project_page
 from ss3_schema.validate import service_url, version
 from ss3_schema.workspace import Workspace, read_version
 
+from tests.helpers import examples
+
 # Files are written into one directory per test; examples overwrite each other.
-FILES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-FAST = settings(max_examples=300, deadline=None)
+FILES = settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FAST = settings(max_examples=examples(300), deadline=None)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

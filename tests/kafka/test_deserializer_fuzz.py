@@ -4,7 +4,8 @@ The schema source here is an in-memory stand-in with the real registered texts'
 shape (package + top-level messages, the envelope first), so that only the framing and
 the envelope are under test; tests/kafka/test_serde_registry.py runs the same paths
 against a real Apicurio. The byte-mutation properties run once per protobuf backend
-(upb, pure Python, and cpp where the installed protobuf has it), each in its own interpreter.
+(upb, pure Python, and cpp where the installed protobuf has it): on this process's backend
+here, on each other one in an interpreter of its own.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ss3.kafka import (
 from ss3.kafka.registry import parse_schema
 from ss3.orders.v1 import order_events_pb2
 
+from tests.helpers import examples
 from tests.kafka.events import fill
 
 ORDERS = topics.SS3_ORDERS_ORDER_EVENTS_V1
@@ -173,7 +175,7 @@ def test_a_string_field_that_is_not_utf8_is_a_framing_error() -> None:
     assert (error.topic, error.partition, error.offset, error.schema_id) == (ORDERS, 1, 2, ORDERS_ID)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)), min_size=1, max_size=4))
 def test_a_mutated_message_body_is_the_event_or_a_framing_error(mutations: list[tuple[int, int]]) -> None:
     body = bytearray(CANCELLED_BODY)
@@ -189,7 +191,7 @@ def test_a_mutated_message_body_is_the_event_or_a_framing_error(mutations: list[
             assert type(event) in topics.TOPIC_EVENTS[ORDERS]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.binary(max_size=40), st.binary(max_size=40))
 def test_any_bytes_after_a_good_header_are_an_event_or_a_typed_error(head: bytes, tail: bytes) -> None:
     value = HEADER + head + CANCELLED_BODY[: len(tail)] + tail
@@ -207,13 +209,17 @@ def test_the_properties_run_on_the_backend_they_were_started_for() -> None:
         assert api_implementation.Type() == expected
 
 
-def _backends() -> list[str]:
-    """upb and pure Python, and cpp where the installed protobuf has it (its pip wheels since 4.21 do not)."""
+def _other_backends() -> list[str]:
+    """upb and pure Python, and cpp where the installed protobuf has it (its pip wheels since 4.21 do not).
+
+    Less the one this process runs on: the properties above have just run on it here.
+    """
     cpp = importlib.util.find_spec("google.protobuf.pyext._message") is not None
-    return ["upb", "python", *(["cpp"] if cpp else [])]
+    every = ["upb", "python", *(["cpp"] if cpp else [])]
+    return [backend for backend in every if backend != api_implementation.Type()]
 
 
-@pytest.mark.parametrize("backend", _backends())
+@pytest.mark.parametrize("backend", _other_backends())
 def test_every_backend_raises_only_typed_errors_for_mutated_records(backend: str) -> None:
     # The inner run selects only the properties below (-k), never this test itself.
     env = dict(os.environ, **{BACKEND_ENV: backend, EXPECTED_BACKEND_ENV: backend})
