@@ -138,6 +138,9 @@ PYTEST := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/.cache/py
 # interface at all, so a subprocess cannot reach the network either. Elsewhere (user
 # namespaces disabled) the in-process guard of tests/tiers.py still holds.
 NO_NETWORK := $(shell unshare -rn true 2>/dev/null && echo unshare -rn)
+# The unit tier writes some 50,000 scratch files (git repositories, exported trees, images):
+# on tmpfs, where the machine has one with a GiB to spare, that is a sixth of its time less.
+UNIT_TMPDIR := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$$(df -Pk /dev/shm | awk 'NR==2 {print $$4}')" -gt 1048576 ] 2>/dev/null && echo /dev/shm)
 
 .PHONY: test
 test: $(GEN_STAMP) $(DEV_STAMP) style browser js-deps ## style, then every tier at once (starts Apicurio, Kafka, pypiserver, nginx on 127.0.0.1)
@@ -147,7 +150,7 @@ test: $(GEN_STAMP) $(DEV_STAMP) style browser js-deps ## style, then every tier 
 # (tests/helpers.examples); CI=true and `make test` run them in full.
 .PHONY: test-unit
 test-unit: $(GEN_STAMP) $(DEV_STAMP) ## Unit tier: no network at all (a socket fails the test); properties quick unless CI=true
-	$(NO_NETWORK) env SS3_QUICK_PROPERTIES=1 $(PYTEST) -m unit $(PYTEST_ARGS)
+	$(NO_NETWORK) env SS3_QUICK_PROPERTIES=1 $(if $(UNIT_TMPDIR),TMPDIR=$(UNIT_TMPDIR)) $(PYTEST) -m unit $(PYTEST_ARGS)
 
 .PHONY: test-integration
 test-integration: $(GEN_STAMP) $(DEV_STAMP) ## Integration tier: Apicurio, Kafka, pypiserver, nginx on 127.0.0.1
