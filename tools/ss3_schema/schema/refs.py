@@ -17,6 +17,7 @@ clone that is not shallow is never fetched with a depth, so it stays complete.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import subprocess
@@ -53,7 +54,10 @@ def validated_ref(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=64)
 def _is_ref_name(text: str) -> bool:
+    # Cached: the CLI checks REF where it enters and merge_base checks it again; git's answer
+    # depends on the text alone.
     if any(c in text for c in ": ~^?*[\\") or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
         return False
     proc = subprocess.run(
