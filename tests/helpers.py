@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import io
 import os
 import shutil
@@ -140,15 +141,11 @@ def _link_objects(source: str, target: str) -> object:
     return shutil.copy2(source, target)
 
 
-_TEMPLATES: dict[bool, Path] = {}
-
-
+@functools.cache
 def _template_repo(with_package: bool) -> Path:
-    if with_package not in _TEMPLATES:
-        home = Path(tempfile.mkdtemp(prefix="ss3-template-repo-"))
-        atexit.register(shutil.rmtree, home, ignore_errors=True)
-        _TEMPLATES[with_package] = _new_schema_repo(home / "repo", with_package=with_package).root
-    return _TEMPLATES[with_package]
+    home = Path(tempfile.mkdtemp(prefix="ss3-template-repo-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    return _new_schema_repo(home / "repo", with_package=with_package).root
 
 
 def _new_schema_repo(dest: Path, *, with_package: bool) -> SchemaRepo:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,8 @@ from pathlib import Path
 from google.protobuf import descriptor_pb2
 from google.protobuf.message import DecodeError
 
-from ss3_schema.errors import SchemaError
+from ss3_schema import atomic
+from ss3_schema.errors import SchemaError, ToolError
 from ss3_schema.report import Violation
 from ss3_schema.toolchain import BUF_VIOLATIONS_EXIT, buf_executable, cache_dir, parse_buf_json, run_buf
 from ss3_schema.workspace import schema_files
@@ -69,7 +69,11 @@ def build_image(source_dir: Path, output: Path | None = None, *, path_prefix: st
         proc = run_buf(["build", "--error-format", "json", "-o", str(target)], cwd=source_dir)
         if proc.returncode == BUF_VIOLATIONS_EXIT:
             raise CompileFailed(parse_buf_json(proc.stdout + "\n" + proc.stderr))
-        fds = descriptor_pb2.FileDescriptorSet.FromString(target.read_bytes())
+        return _image_of(target.read_bytes(), own, path_prefix, source_dir)
+
+
+def _image_of(data: bytes, own: frozenset[str], path_prefix: str, source_dir: Path) -> Image:
+    fds = descriptor_pb2.FileDescriptorSet.FromString(data)
     return Image(files=tuple(fds.file), own=own, path_prefix=path_prefix, source_dir=source_dir)
 
 
@@ -81,19 +85,17 @@ def cached_image(source_dir: Path, output: Path, *, inputs: str, path_prefix: st
     executable, so a new buf compiles again. Only successful builds are kept; a
     damaged entry is compiled again and replaced.
     """
-    entry = _image_cache() / f"{_image_key(inputs)}.binpb"
+    entry = cache_dir() / "images" / f"{_image_key(inputs)}.binpb"
     try:
-        output.write_bytes(entry.read_bytes())
-        return _read_image(source_dir, output, path_prefix)
+        data = entry.read_bytes()
+        image = _cached_image_of(data, source_dir, path_prefix)
+        output.write_bytes(data)
+        return image
     except (OSError, SchemaError):
         pass
     image = build_image(source_dir, output, path_prefix=path_prefix)
     _keep(output, entry)
     return image
-
-
-def _image_cache() -> Path:
-    return cache_dir() / "images"
 
 
 def _image_key(inputs: str) -> str:
@@ -103,16 +105,25 @@ def _image_key(inputs: str) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()
 
 
+def _cached_image_of(data: bytes, source_dir: Path, path_prefix: str) -> Image:
+    """The image a cache entry holds, if it is one of `source_dir`; SchemaError otherwise."""
+    own = frozenset(_own_file_names(source_dir))
+    try:
+        image = _image_of(data, own, path_prefix, source_dir)
+    except DecodeError:
+        raise SchemaError("not an image") from None
+    if not own or not own <= {f.name for f in image.files}:
+        raise SchemaError(f"not an image of {source_dir}")
+    return image
+
+
 def _keep(image_file: Path, entry: Path) -> None:
-    """Copy the image into the cache (write then rename: a reader never sees half a file); best effort."""
+    """Put the image into the cache, whole or not at all; best effort."""
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        fd, staged = tempfile.mkstemp(prefix=".stage-", dir=entry.parent)
-        with os.fdopen(fd, "wb") as out:
-            out.write(image_file.read_bytes())
-        os.replace(staged, entry)
+        atomic.write_file(entry, image_file.read_bytes())
         _prune(entry.parent)
-    except OSError:
+    except (OSError, ToolError):
         pass  # a read-only or full cache only costs the next run a compile
 
 
@@ -120,17 +131,6 @@ def _prune(cache: Path) -> None:
     entries = sorted(cache.glob("*.binpb"), key=lambda path: path.stat().st_mtime_ns)
     for old in entries[:-IMAGE_CACHE_ENTRIES]:
         old.unlink(missing_ok=True)
-
-
-def _read_image(source_dir: Path, image_file: Path, path_prefix: str) -> Image:
-    own = frozenset(_own_file_names(source_dir))
-    try:
-        fds = descriptor_pb2.FileDescriptorSet.FromString(image_file.read_bytes())
-    except DecodeError:
-        raise SchemaError(f"{image_file}: not an image") from None
-    if not own or not own <= {f.name for f in fds.file}:
-        raise SchemaError(f"{image_file}: not an image of {source_dir}")
-    return Image(files=tuple(fds.file), own=own, path_prefix=path_prefix, source_dir=source_dir)
 
 
 def _own_file_names(source_dir: Path) -> list[str]:

@@ -170,7 +170,8 @@ def export_tree(repo: Path, commit: str, paths: list[str], dest: Path) -> str | 
     lines): the same text means the same bytes, whichever repository or commit.
     """
     listed = run_git(["ls-tree", commit, "--", *paths], repo).stdout.splitlines()
-    present = [p for p in paths if any(line.endswith(f"\t{p}") for line in listed)]
+    entries = {line.split("\t", 1)[-1]: line for line in listed}
+    present = [p for p in paths if p in entries]
     if not present:
         return None
     proc = subprocess.run(
@@ -180,7 +181,7 @@ def export_tree(repo: Path, commit: str, paths: list[str], dest: Path) -> str | 
         raise ToolError(f"git archive {commit[:12]} failed: {proc.stderr.decode(errors='replace').strip()}")
     with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as archive:
         archive.extractall(dest, filter="data")
-    return "\n".join(line for line in listed if line.split("\t", 1)[-1] in present)
+    return "\n".join(entries[p] for p in present)
 
 
 # Release tags: vX.Y.Z on the commit released, read by the version check and the catalog.
