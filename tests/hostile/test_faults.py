@@ -13,9 +13,9 @@ from pathlib import Path
 from subprocess import CompletedProcess
 
 import pytest
-from ss3_schema.build import protoc
-from ss3_schema.build.generate import generate
-from ss3_schema.build.wheel import build_wheel
+from ss3_schema.artifacts import protoc
+from ss3_schema.artifacts.generate import generate
+from ss3_schema.artifacts.wheel import build_wheel
 from ss3_schema.errors import PublishError, SchemaError, ToolError
 from ss3_schema.http import Backoff, Patience
 from ss3_schema.release import maven

@@ -443,7 +443,7 @@ def test_issue17_item07_malformed_openapi_is_exit_1_naming_the_file(tmp_path: Pa
 def test_issue17_item08_a_rerun_completes_the_checksums_an_interrupted_deploy_left_out(
     schema_repo: SchemaRepo, tmp_path: Path
 ) -> None:
-    from ss3_schema.build.jar import build_jar  # noqa: PLC0415
+    from ss3_schema.artifacts.jar import build_jar  # noqa: PLC0415
     from ss3_schema.release.maven import DirectoryRepository, deploy  # noqa: PLC0415
     from ss3_schema.release.target import Outcome  # noqa: PLC0415
     from ss3_schema.workspace import Workspace  # noqa: PLC0415

@@ -23,7 +23,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from ss3_schema.build.tool_wheel import TOOL_PROJECT, build_tool_wheel, unconditional_requirements
+from ss3_schema.artifacts.tool_wheel import TOOL_PROJECT, build_tool_wheel, unconditional_requirements
 from ss3_schema.release.index import open_index
 from ss3_schema.release.publish import publish
 from ss3_schema.release.target import Credentials

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ss3_schema.build.jar import build_jar
+from ss3_schema.artifacts.jar import build_jar
 from ss3_schema.release.maven import DirectoryRepository, deploy
 from ss3_schema.workspace import Workspace
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
-from ss3_schema.build.tool_wheel import TOOL_PROJECT, build_tool_wheel, unconditional_requirements
+from ss3_schema.artifacts.tool_wheel import TOOL_PROJECT, build_tool_wheel, unconditional_requirements
 from ss3_schema.errors import ToolError
 from ss3_schema.workspace import Workspace
 

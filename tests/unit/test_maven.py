@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from ss3_schema.build.jar import build_jar
+from ss3_schema.artifacts.jar import build_jar
 from ss3_schema.errors import ConfigError, PublishConflict, PublishError
 from ss3_schema.release.maven import (
     DirectoryRepository,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from google.protobuf import descriptor_pb2
-from ss3_schema.build.topics import constant_name, topics_module
+from ss3_schema.artifacts.topics import constant_name, topics_module
 from ss3_schema.errors import SchemaError
 from ss3_schema.schema.events import EVENT_OPTION_NUMBER, TOPIC_ENVELOPE_OPTION_NUMBER, TOPIC_OPTION_NUMBER
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 
 from ss3_schema import console
-from ss3_schema.build import fingerprint
-from ss3_schema.build.artifacts import build_artifacts
+from ss3_schema.artifacts import fingerprint
+from ss3_schema.artifacts.build import build_artifacts
 from ss3_schema.cli import options
 from ss3_schema.cli.common import emit, workspace
 from ss3_schema.errors import EXIT_OK
@@ -33,7 +33,7 @@ def gen(root: Path | None, fmt: str, force: bool) -> int:
         click.echo(f"gen: up to date ({ws.relative(package_dir)}, inputs {key[:12]})")
         return EXIT_OK
     # Imported here: the no-op above must not pay for loading protoc and the stub generators.
-    from ss3_schema.build.generate import generate  # noqa: PLC0415
+    from ss3_schema.artifacts.generate import generate  # noqa: PLC0415
     from ss3_schema.schema.image import CompileFailed  # noqa: PLC0415
 
     try:

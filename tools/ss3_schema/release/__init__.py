@@ -1,1 +1,1 @@
-"""After merge: version check, publish, tag."""
+"""After merge: version check → gen → build every artifact → publish → register → tag."""

@@ -32,7 +32,7 @@ import requests
 from packaging.version import InvalidVersion, Version
 
 from ss3_schema import atomic, http, validate
-from ss3_schema.build.jar import ARTIFACT_ID, GROUP_ID, MavenArtifact, artifact_paths
+from ss3_schema.artifacts.jar import ARTIFACT_ID, GROUP_ID, MavenArtifact, artifact_paths
 from ss3_schema.errors import ConfigError, PublishConflict, PublishError
 from ss3_schema.http import Patience
 from ss3_schema.redact import display_url

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from ss3_schema.build import fingerprint
-from ss3_schema.build.artifacts import Artifacts, build_artifacts
-from ss3_schema.build.generate import generate
+from ss3_schema.artifacts import fingerprint
+from ss3_schema.artifacts.build import Artifacts, build_artifacts
+from ss3_schema.artifacts.generate import generate
 from ss3_schema.errors import (
     EXIT_VIOLATIONS,
     ConfigError,

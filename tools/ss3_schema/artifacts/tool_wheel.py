@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 from ss3_schema import atomic
-from ss3_schema.build.wheel import run_build
+from ss3_schema.artifacts.wheel import run_build
 from ss3_schema.errors import ToolError
 from ss3_schema.workspace import Workspace, read_version
 

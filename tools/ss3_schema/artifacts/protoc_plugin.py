@@ -18,7 +18,7 @@ from pathlib import Path
 from google.protobuf import descriptor_pb2
 from google.protobuf.compiler import plugin_pb2
 
-from ss3_schema.build import stubs
+from ss3_schema.artifacts import stubs
 from ss3_schema.toolchain.generator import ensure_generator
 
 

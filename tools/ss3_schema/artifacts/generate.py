@@ -21,7 +21,7 @@ from pathlib import Path
 from google.protobuf import descriptor_pb2
 
 from ss3_schema import atomic, redact
-from ss3_schema.build import fingerprint, protoc, stubs, topics
+from ss3_schema.artifacts import fingerprint, protoc, stubs, topics
 from ss3_schema.workspace import Workspace, read_version
 
 PACKAGE = "ss3"

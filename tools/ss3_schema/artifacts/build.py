@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ss3_schema.build.jar import MavenArtifact, build_jar
-from ss3_schema.build.tool_wheel import build_tool_wheel
-from ss3_schema.build.wheel import build_wheel
+from ss3_schema.artifacts.jar import MavenArtifact, build_jar
+from ss3_schema.artifacts.tool_wheel import build_tool_wheel
+from ss3_schema.artifacts.wheel import build_wheel
 from ss3_schema.errors import ToolError
 from ss3_schema.workspace import Workspace, read_version
 

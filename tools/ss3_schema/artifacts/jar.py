@@ -21,7 +21,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from ss3_schema import atomic
-from ss3_schema.build.wheel import source_date_epoch
+from ss3_schema.artifacts.wheel import source_date_epoch
 from ss3_schema.errors import ConfigError, ToolError
 from ss3_schema.workspace import Workspace, read_version
 

@@ -1,1 +1,0 @@
-"""Stubs and artifacts from the schemas: generation, the protoc plugin, the wheel."""
