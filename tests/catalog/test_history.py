@@ -30,9 +30,10 @@ def test_each_event_and_field_carries_the_first_release_that_had_it(schema_repo:
     schema_repo.write(EVENTS_FILE, with_order_archived(schema_repo.read(EVENTS_FILE)))
     schema_repo.commit("add OrderArchived")
 
-    catalog, releases = load_catalog(Workspace(schema_repo.root))
+    loaded = load_catalog(Workspace(schema_repo.root))
 
-    assert releases == 2
+    assert loaded.releases == 2
+    catalog = loaded.catalog
     cancelled = catalog.messages["ss3.orders.v1.OrderCancelled"]
     fields = {f.name: f.added_in for f in cancelled.fields}
     assert cancelled.added_in == "v1.0.0" and fields["refunded"] == "v1.0.0" and fields["channel"] == "v1.1.0"
@@ -60,8 +61,8 @@ def test_a_tag_that_is_not_an_ancestor_of_head_is_ignored(schema_repo: SchemaRep
     schema_repo.commit("side branch")
     _release(schema_repo, "v9.0.0")
     schema_repo.git("checkout", "-q", "main")
-    catalog, releases = load_catalog(Workspace(schema_repo.root))
-    assert releases == 0 and catalog.messages["ss3.orders.v1.OrderPlaced"].added_in is None
+    loaded = load_catalog(Workspace(schema_repo.root))
+    assert loaded.releases == 0 and loaded.catalog.messages["ss3.orders.v1.OrderPlaced"].added_in is None
 
 
 def test_a_shallow_clone_gets_a_catalog_without_added_in_and_is_never_fetched_into(

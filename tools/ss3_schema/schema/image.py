@@ -58,15 +58,20 @@ class Image:
         return self.path_prefix + name
 
 
-def build_image(source_dir: Path, output: Path | None = None, *, path_prefix: str = "proto/") -> Image:
+def build_image(
+    source_dir: Path, output: Path | None = None, *, path_prefix: str = "proto/", plain: bool = False
+) -> Image:
     """Compile the workspace at `source_dir` with buf; raise CompileFailed on errors.
 
     `output` keeps the image file (with imports and source info) when given.
+    `plain` leaves out buf's image extensions: a FileDescriptorSet as protoc
+    writes it, for readers other than buf (the catalog's BI bundle).
     """
     own = frozenset(_own_file_names(source_dir))  # refuses what buf must not read, before buf runs
     with tempfile.TemporaryDirectory(prefix="ss3-image-") as tmp:
         target = output or Path(tmp) / "image.binpb"
-        proc = run_buf(["build", "--error-format", "json", "-o", str(target)], cwd=source_dir)
+        args = ["build", "--error-format", "json", "-o", str(target)]
+        proc = run_buf([*args, "--as-file-descriptor-set"] if plain else args, cwd=source_dir)
         if proc.returncode == BUF_VIOLATIONS_EXIT:
             raise CompileFailed(parse_buf_json(proc.stdout + "\n" + proc.stderr))
         return _image_of(target.read_bytes(), own, path_prefix, source_dir)

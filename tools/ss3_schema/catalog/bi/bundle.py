@@ -7,9 +7,6 @@ the tree (own files) and from the pinned generator's well-known types.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
@@ -19,8 +16,7 @@ from ss3_schema.catalog.bi.columns import Types
 from ss3_schema.catalog.bi.readme import render_readme
 from ss3_schema.catalog.bi.record import TopicRecord, topic_records
 from ss3_schema.errors import ToolError
-from ss3_schema.schema.image import CompileFailed
-from ss3_schema.toolchain import BUF_VIOLATIONS_EXIT, parse_buf_json, run_buf
+from ss3_schema.schema.image import Image
 from ss3_schema.toolchain.generator import ensure_generator
 from ss3_schema.workspace import Workspace
 
@@ -31,41 +27,23 @@ CLICKHOUSE_SQL = "clickhouse.sql"
 README = "README.md"
 
 
-@dataclass(frozen=True)
-class Compiled:
-    """The tree's FileDescriptorSet (imports first, as buf orders them) and which files are its own."""
+def write_bi(ws: Workspace, image: Image, target: Path, version: str) -> list[TopicRecord]:
+    """Write one folder per topic with a record type under `target`; the topics written.
 
-    files: list[descriptor_pb2.FileDescriptorProto]
-    own: frozenset[str]
-
-
-def compile_tree(ws: Workspace) -> Compiled:
-    """buf's plain FileDescriptorSet of the tree, imports included (no buf image extensions)."""
-    with tempfile.TemporaryDirectory(prefix="ss3-bi-") as tmp:
-        target = Path(tmp) / "tree.binpb"
-        args = ["build", "--as-file-descriptor-set", "--error-format", "json", "-o", str(target)]
-        proc = run_buf(args, cwd=ws.root)
-        if proc.returncode == BUF_VIOLATIONS_EXIT:
-            raise CompileFailed(parse_buf_json(proc.stdout + "\n" + proc.stderr))
-        if proc.returncode != 0:
-            raise ToolError(f"buf build failed: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}")
-        fds = descriptor_pb2.FileDescriptorSet.FromString(target.read_bytes())
-    own = frozenset(p.relative_to(ws.proto_dir).as_posix() for p in ws.proto_dir.rglob("*.proto"))
-    return Compiled(list(fds.file), own)
-
-
-def write_bi(ws: Workspace, compiled: Compiled, target: Path, version: str) -> list[TopicRecord]:
-    """Write one folder per topic with a record type under `target`; the topics written."""
-    records = topic_records(compiled.files, compiled.own)
-    types = Types.of(compiled.files)
-    by_name = {fd.name: fd for fd in compiled.files}
+    `image` is plain (build_image(plain=True)): its files go out as they are.
+    """
+    files = list(image.files)
+    records = topic_records(files, image.own)
+    types = Types.of(files)
+    by_name = {fd.name: fd for fd in files}
+    texts = SchemaTexts(ws.proto_dir, ensure_generator().include)
     for record in records:
         folder = target / record.topic
         folder.mkdir()
         closure = dependency_closure(by_name, record.file)
         fds = descriptor_pb2.FileDescriptorSet(file=[by_name[name] for name in closure])
         (folder / DESCRIPTOR_SET).write_bytes(fds.SerializeToString(deterministic=True))
-        _write_schema_files(ws, folder / CLICKHOUSE_DIR, record, closure)
+        _write_schema_files(texts, folder / CLICKHOUSE_DIR, record, closure)
         (folder / CLICKHOUSE_SQL).write_text(render_sql(types, record, version), encoding="utf-8")
         (folder / README).write_text(render_readme(record, version), encoding="utf-8")
     return records
@@ -88,16 +66,29 @@ def dependency_closure(files: dict[str, descriptor_pb2.FileDescriptorProto], nam
     return ordered
 
 
-def _write_schema_files(ws: Workspace, folder: Path, record: TopicRecord, closure: list[str]) -> None:
-    include = ensure_generator().include
-    for name in closure:
-        if name == record.file:
-            continue  # it goes to the root (below); a second copy would define every type twice
-        source = ws.proto_dir / name if not name.startswith("google/") else include / name
-        if not source.is_file():
-            raise ToolError(f"{name}: imported by {record.file} but not found for the ClickHouse bundle")
-        destination = folder / name
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, destination)
-    # The file format_schema names, at the root: ClickHouse resolves its imports from its own folder.
-    shutil.copyfile(ws.proto_dir / record.file, folder / top_file(record))
+class SchemaTexts:
+    """The `.proto` text of each file a bundle holds, read once however many topics import it."""
+
+    def __init__(self, proto_dir: Path, well_known_include: Path) -> None:
+        self._proto_dir = proto_dir
+        self._include = well_known_include
+        self._texts: dict[str, bytes] = {}
+
+    def text(self, name: str, imported_by: str) -> bytes:
+        if name not in self._texts:
+            source = self._include / name if name.startswith("google/") else self._proto_dir / name
+            if not source.is_file():
+                raise ToolError(f"{name}: imported by {imported_by} but not found for the ClickHouse bundle")
+            self._texts[name] = source.read_bytes()
+        return self._texts[name]
+
+
+def _write_schema_files(texts: SchemaTexts, folder: Path, record: TopicRecord, closure: list[str]) -> None:
+    imports = [name for name in closure if name != record.file]  # the record's file goes to the root (below)
+    for directory in sorted({(folder / name).parent for name in imports} | {folder}):
+        directory.mkdir(parents=True, exist_ok=True)
+    for name in imports:
+        (folder / name).write_bytes(texts.text(name, record.file))
+    # The file format_schema names, at the root: ClickHouse resolves its imports from its own folder;
+    # a second copy under its own path would define every type twice.
+    (folder / top_file(record)).write_bytes(texts.text(record.file, record.file))
