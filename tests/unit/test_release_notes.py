@@ -61,7 +61,8 @@ def test_bump_sets_the_version_and_moves_the_lines_under_it(released: SchemaRepo
     assert run_cli("version", "--check", cwd=released.root).returncode == 0
     again = run_cli("version", "--bump", cwd=released.root)
     assert again.returncode == 0 and "VERSION: 1.1.0 -> 1.1.0 (kept)" in again.stdout
-    assert "0 line(s) moved" in again.stdout
+    assert bumped.stdout.splitlines()[1] == "CHANGELOG.md: 1 line moved from 'Unreleased' under '## 1.1.0'"
+    assert "CHANGELOG.md: 0 lines moved" in again.stdout
 
 
 def test_a_larger_declared_version_is_kept_and_gets_the_lines(released: SchemaRepo) -> None:

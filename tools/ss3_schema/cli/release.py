@@ -21,7 +21,7 @@ from ss3_schema.redact import scrub
 from ss3_schema.release import maven, versioning
 from ss3_schema.release.distribution import default_files
 from ss3_schema.release.index import ENV_CERT, ENV_REPOSITORY_URL, open_index
-from ss3_schema.release.notes import CHANGELOG_FILE
+from ss3_schema.release.notes import CHANGELOG_FILE, count_lines
 from ss3_schema.release.pipeline import ReleaseReport, release, release_config
 from ss3_schema.release.publish import PROJECT, PublishResult, publish
 from ss3_schema.report import render
@@ -156,7 +156,7 @@ def _bump(ws: Workspace, fmt: str) -> int:
     else:
         kept = " (kept)" if bumped.version == bumped.previous else ""
         click.echo(f"VERSION: {bumped.previous} -> {bumped.version}{kept}")
-        click.echo(f"{CHANGELOG_FILE}: {bumped.moved} line(s) moved from 'Unreleased' under '## {bumped.version}'")
+        click.echo(f"{CHANGELOG_FILE}: {count_lines(bumped.moved)} moved from 'Unreleased' under '## {bumped.version}'")
     if bumped.problem is not None:
         raise ReleaseRefused(bumped.problem)
     return EXIT_OK

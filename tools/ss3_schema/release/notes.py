@@ -98,13 +98,17 @@ def read_changelog(root: Path) -> Changelog | None:
     return Changelog.parse(validate.read_text(path, CHANGELOG_FILE))
 
 
+def count_lines(count: int) -> str:
+    """'1 line', '2 lines': how the changelog messages count entries."""
+    return f"{count} line{'s' if count != 1 else ''}"
+
+
 def notes_problem(changelog: Changelog, version: str) -> str | None:
     """Why CHANGELOG.md cannot be the notes of `version`, in one line; None when it can."""
     section = changelog.section(version)
     unreleased = changelog.unreleased()
     if unreleased is not None and unreleased.entries:
-        count = len(unreleased.entries)
-        lines = f"{count} line{'s' if count != 1 else ''}"
+        lines = count_lines(len(unreleased.entries))
         return (
             f"{CHANGELOG_FILE}:{unreleased.line}: {lines} under {UNRELEASED!r} would not be in {version}; "
             f"{BUMP_HINT} under '## {version}'"
