@@ -26,11 +26,10 @@ from ss3_schema.registry.artifact import PlannedArtifact as PlannedArtifact  # n
 from ss3_schema.schema.declarations import check_declarations
 from ss3_schema.schema.events import EventFile, event_files
 from ss3_schema.schema.image import Image
-from ss3_schema.toolchain.generator import ensure_generator
+from ss3_schema.toolchain.generator import WELL_KNOWN_PREFIX, well_known_proto
 from ss3_schema.workspace import Workspace
 
 STRATEGIES = ("topic", "simple-topic")
-WELL_KNOWN_PREFIX = "google/protobuf/"
 
 
 def artifact_id_for(topic: str, strategy: str) -> str:
@@ -134,7 +133,7 @@ def _read_schema(ws: Workspace, image: Image, name: str) -> str:
 
 def well_known_schema(name: str) -> str:
     """The text of a `google/protobuf/*` file as shipped with the pinned protoc."""
-    source = ensure_generator().include / name
-    if not source.is_file():
+    text = well_known_proto(name)
+    if text is None:
         raise SchemaError(f"{name} is imported by an event file but is not a file the pinned protoc ships")
-    return source.read_text(encoding="utf-8")
+    return text.decode("utf-8")

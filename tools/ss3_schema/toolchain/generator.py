@@ -38,6 +38,7 @@ WHEEL_PYTHON = "3.12"
 # grpc_tools::protoc_main(int argc, char** argv, char* grpc_version): what the binding's run_main calls.
 PROTOC_MAIN_SYMBOL = "_ZN10grpc_tools11protoc_mainEiPPcS0_"
 _RUNNER = Path(__file__).with_name("run_protoc.py")
+WELL_KNOWN_PREFIX = "google/protobuf/"
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,18 @@ def ensure_generator() -> Generator:
     if not (home / "grpc_tools" / "__init__.py").is_file():
         _install(home)
     return Generator(home)
+
+
+def well_known_proto(name: str) -> bytes | None:
+    """The text of a `google/protobuf/*.proto` file as the pinned protoc compiles it; None if it ships none.
+
+    Registration and the catalog's BI bundle hand these texts on with the
+    schemas that import them, so a reader compiles what the producers did.
+    """
+    if not name.startswith(WELL_KNOWN_PREFIX):
+        return None
+    source = ensure_generator().include / name
+    return source.read_bytes() if source.is_file() else None
 
 
 def _install(home: Path) -> None:

@@ -17,7 +17,7 @@ from ss3_schema.catalog.bi.readme import render_readme
 from ss3_schema.catalog.bi.record import TopicRecord, topic_records
 from ss3_schema.errors import ToolError
 from ss3_schema.schema.image import Image
-from ss3_schema.toolchain.generator import ensure_generator
+from ss3_schema.toolchain.generator import well_known_proto
 from ss3_schema.workspace import Workspace
 
 BI_DIR = "bi"
@@ -36,7 +36,7 @@ def write_bi(ws: Workspace, image: Image, target: Path, version: str) -> list[To
     records = topic_records(files, image.own)
     types = Types.of(files)
     by_name = {fd.name: fd for fd in files}
-    texts = SchemaTexts(ws.proto_dir, ensure_generator().include)
+    texts = SchemaTexts(ws.proto_dir)
     for record in records:
         folder = target / record.topic
         folder.mkdir()
@@ -69,18 +69,21 @@ def dependency_closure(files: dict[str, descriptor_pb2.FileDescriptorProto], nam
 class SchemaTexts:
     """The `.proto` text of each file a bundle holds, read once however many topics import it."""
 
-    def __init__(self, proto_dir: Path, well_known_include: Path) -> None:
+    def __init__(self, proto_dir: Path) -> None:
         self._proto_dir = proto_dir
-        self._include = well_known_include
         self._texts: dict[str, bytes] = {}
 
     def text(self, name: str, imported_by: str) -> bytes:
         if name not in self._texts:
-            source = self._include / name if name.startswith("google/") else self._proto_dir / name
-            if not source.is_file():
-                raise ToolError(f"{name}: imported by {imported_by} but not found for the ClickHouse bundle")
-            self._texts[name] = source.read_bytes()
+            self._texts[name] = self._read(name, imported_by)
         return self._texts[name]
+
+    def _read(self, name: str, imported_by: str) -> bytes:
+        source = self._proto_dir / name
+        text = source.read_bytes() if source.is_file() else well_known_proto(name)
+        if text is None:
+            raise ToolError(f"{name}: imported by {imported_by} but not found for the ClickHouse bundle")
+        return text
 
 
 def _write_schema_files(texts: SchemaTexts, folder: Path, record: TopicRecord, closure: list[str]) -> None:
