@@ -80,8 +80,8 @@ def well_known_proto(name: str) -> bytes | None:
     Registration and the catalog's BI bundle hand these texts on with the
     schemas that import them, so a reader compiles what the producers did.
     """
-    if not name.startswith(WELL_KNOWN_PREFIX):
-        return None
+    if not name.startswith(WELL_KNOWN_PREFIX) or ".." in name.split("/"):
+        return None  # names come from compiled images; still, nothing outside the include folder
     source = ensure_generator().include / name
     return source.read_bytes() if source.is_file() else None
 
