@@ -59,6 +59,16 @@ def server_unavailable(message: str) -> NoReturn:
     pytest.skip(message)
 
 
+def require_nginx() -> None:
+    """nginx for the test Maven repository, installed first where this machine allows, as a start would."""
+    from devservices.maven_repo import MavenRepoError, ensure_nginx  # noqa: PLC0415 - only these tests need it
+
+    try:
+        ensure_nginx()
+    except MavenRepoError as exc:
+        server_unavailable(str(exc))
+
+
 def git(repo: Path, *args: str) -> str:
     env = dict(
         os.environ,

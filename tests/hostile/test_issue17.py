@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from tests.fakes import Answer, FakeServer
-from tests.helpers import REPO_ROOT, SchemaRepo, make_schema_repo, run_cli, server_unavailable
+from tests.helpers import REPO_ROOT, SchemaRepo, make_schema_repo, require_nginx, run_cli
 
 EVENTS = "proto/ss3/orders/v1/order_events.proto"
 DELETED_FIELD = "  // Why the order was cancelled.\n  CancellationReason reason = 3;\n"
@@ -473,10 +473,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.integration  # starts nginx on 127.0.0.1
 def test_issue17_item08_maven_repo_down_stops_nginx(tmp_path: Path) -> None:
-    from devservices.maven_repo import find_nginx  # noqa: PLC0415
-
-    if find_nginx() is None:
-        server_unavailable("nginx is not installed (the test Maven repository)")
+    require_nginx()
 
     def service(command: str) -> subprocess.CompletedProcess[str]:
         argv = [sys.executable, "-m", "devservices.maven_repo", command, "--state-dir", str(tmp_path)]

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from devservices import common, kafka, maven, maven_repo, registry
+from devservices import common, kafka, maven, registry
 from devservices.kafka import broker_properties
-from tests.helpers import REPO_ROOT, server_unavailable
+from tests.helpers import REPO_ROOT, require_nginx
 
 
 @pytest.mark.parametrize(
@@ -213,8 +213,7 @@ def _get(url: str, account: tuple[str, str]) -> bytes:
 
 @pytest.mark.integration  # sockets on 127.0.0.1
 def test_the_maven_repository_comes_back_on_its_port_with_its_files_and_password_until_reset(tmp_path: Path) -> None:
-    if maven_repo.find_nginx() is None:
-        server_unavailable("nginx is not installed (the test Maven repository)")
+    require_nginx()
     env = {k: v for k, v in os.environ.items() if k not in ("SS3_MAVEN_USERNAME", "SS3_MAVEN_PASSWORD")}
     first = _service("up", state_dir=tmp_path, module="maven_repo", env=env)
     try:
