@@ -93,6 +93,8 @@ def runtime_python(runtime: Runtime) -> Path:
     key = hashlib.sha256("\n".join([version, *runtime.pins()]).encode()).hexdigest()[:10]
     venv = CACHE / f"{runtime.name}-{key}"
     python = venv / "bin" / "python"
+    # Not devservices.cache.cached_directory: a venv cannot be built aside and renamed into place
+    # (its scripts and pyvenv.cfg name its own path), so READY, written last, marks it complete.
     if (venv / READY).is_file():
         return python
     shutil.rmtree(venv, ignore_errors=True)  # a half-made venv from an interrupted run
