@@ -222,10 +222,12 @@ status: ## What runs where (registry, Kafka, package index, Maven repository) an
 	@$(PYTHON) -m devservices status
 
 .PHONY: lock
-lock: $(DEV_STAMP) ## Re-resolve requirements/tools.txt and dev.txt (hashed, Python 3.11-3.13) from their .in files
+lock: $(DEV_STAMP) ## Re-resolve requirements/tools.txt and dev.txt (hashed, Python 3.11-3.13) and the generator's hashes from their .in files
 	$(BIN)/uv pip compile --quiet requirements/tools.in --universal --python-version 3.11 --generate-hashes -o requirements/tools.txt
 	$(BIN)/uv pip compile --quiet requirements/dev.in -c requirements/tools.txt --universal --python-version 3.11 \
 	  --generate-hashes -o requirements/dev.txt
+	$(BIN)/uv pip compile --quiet requirements/generator.in --no-deps --python-version 3.12 --generate-hashes \
+	  -o tools/ss3_schema/toolchain/generator.txt
 
 .PHONY: clean
 clean: ## Remove generated code, wheels and caches (keeps .venv and .cache)

@@ -13,6 +13,7 @@ from ss3_schema.toolchain import generator
 
 from tests.helpers import REPO_ROOT, SchemaRepo, diagnostics, run_cli, server_unavailable
 from tests.package.runtimes import find_python, runtime_table
+from tests.wheels import make_wheel
 
 BIN = Path(sys.executable).parent
 # The pinned generator writes code for the oldest tested protobuf.
@@ -66,6 +67,33 @@ def test_gen_without_a_reachable_generator_is_one_line_and_writes_nothing(
     assert line.startswith("error: could not install the generator grpcio-tools==")
     assert not (schema_repo.root / "ss3-protos" / "src" / "ss3").exists()
     assert not list((tmp_path / "empty-cache" / "generator").glob("*"))  # no half-installed generator
+
+
+def test_a_generator_file_that_matches_no_pinned_hash_is_refused(schema_repo: SchemaRepo, tmp_path: Path) -> None:
+    # What a tampered index or mirror would serve: the pinned name and version, other bytes.
+    links = tmp_path / "links"
+    make_wheel(links, name="grpcio_tools", version=generator.GRPCIO_TOOLS_VERSION)
+    env = {"SS3_CACHE_DIR": str(tmp_path / "cache"), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(links)}
+
+    proc = run_cli("gen", cwd=schema_repo.root, env=env)
+
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert diagnostics(proc.stderr) == [
+        f"error: could not install the generator grpcio-tools=={generator.GRPCIO_TOOLS_VERSION}: "
+        "the downloaded file matches no sha256 in generator.txt; refused"
+    ]
+    assert not (schema_repo.root / "ss3-protos" / "src" / "ss3").exists()
+    assert not list((tmp_path / "cache" / "generator").glob("*"))
+
+
+def test_the_generator_hashes_pin_the_version_the_tool_names() -> None:
+    lines = generator.HASHES.read_text(encoding="utf-8").splitlines()
+    pins = [line.split()[0] for line in lines if line and not line[0].isspace() and not line.startswith("#")]
+    hashes = [line for line in lines if line.strip().startswith("--hash=sha256:")]
+    assert pins == [f"grpcio-tools=={generator.GRPCIO_TOOLS_VERSION}"]
+    assert len(hashes) >= 2  # a wheel per platform
+    source = (REPO_ROOT / "requirements" / "generator.in").read_text(encoding="utf-8")
+    assert f"grpcio-tools=={generator.GRPCIO_TOOLS_VERSION}" in source.splitlines()
 
 
 def test_the_generator_writes_what_grpc_tools_own_binding_writes(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ themselves. docs/python-compatibility.md has the measurements.
 Only its compiled protoc is used, and not through its Python binding: that
 binding is a CPython extension with wheels for Python 3.8 to 3.12, while the
 tool runs on 3.11 to 3.13. The CPython 3.12 wheel is installed apart, without
-dependencies, into `.cache/generator/`, and run_protoc.py calls the protoc
+dependencies and only if its sha256 is one of generator.txt's, into
+`.cache/generator/`, and run_protoc.py calls the protoc
 entry point of its library from the tool's own interpreter, whichever that is,
 in a subprocess. So every machine that runs the tool runs the same generator
 and writes the same bytes, a machine with Python 3.13 alone included.
@@ -38,6 +39,8 @@ WHEEL_PYTHON = "3.12"
 # grpc_tools::protoc_main(int argc, char** argv, char* grpc_version): what the binding's run_main calls.
 PROTOC_MAIN_SYMBOL = "_ZN10grpc_tools11protoc_mainEiPPcS0_"
 _RUNNER = Path(__file__).with_name("run_protoc.py")
+# grpcio-tools==GRPCIO_TOOLS_VERSION with the sha256 of each of its files; `make lock` writes it.
+HASHES = Path(__file__).with_name("generator.txt")
 WELL_KNOWN_PREFIX = "google/protobuf/"
 
 
@@ -94,11 +97,10 @@ def _install(home: Path) -> None:
         cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         cmd += ["--no-deps", "--only-binary=:all:", "--target", str(staging)]
         cmd += ["--python-version", WHEEL_PYTHON, "--implementation", "cp"]
-        cmd += [f"grpcio-tools=={GRPCIO_TOOLS_VERSION}"]
+        cmd += ["--require-hashes", "-r", str(HASHES)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            detail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            raise ToolError(f"could not install the generator grpcio-tools=={GRPCIO_TOOLS_VERSION}: {detail}")
+            raise ToolError(f"could not install the generator grpcio-tools=={GRPCIO_TOOLS_VERSION}: {_why(proc)}")
         try:
             staging.rename(home)
         except OSError:
@@ -106,6 +108,12 @@ def _install(home: Path) -> None:
                 raise  # not a concurrent install that finished first
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _why(proc: subprocess.CompletedProcess[str]) -> str:
+    if "DO NOT MATCH THE HASHES" in proc.stderr:
+        return f"the downloaded file matches no sha256 in {HASHES.name}; refused"
+    return (proc.stderr.strip().splitlines() or ["no output"])[-1]
 
 
 def main() -> None:
