@@ -62,9 +62,10 @@ def topics_module(files: Sequence[descriptor_pb2.FileDescriptorProto], own: Sequ
     return _render(entries)
 
 
-def _module_alias(fd: descriptor_pb2.FileDescriptorProto) -> tuple[str, str]:
+def _module_path(fd: descriptor_pb2.FileDescriptorProto) -> str:
+    """The dotted path of the generated module of `fd` (`ss3.orders.v1.order_events_pb2`)."""
     package, _, stem = fd.name.removesuffix(".proto").rpartition("/")
-    return package.replace("/", "."), f"{stem}_pb2"
+    return f"{package.replace('/', '.')}.{stem}_pb2"
 
 
 _Entry = tuple[str, descriptor_pb2.FileDescriptorProto, str, list[str]]
@@ -72,36 +73,38 @@ _Entry = tuple[str, descriptor_pb2.FileDescriptorProto, str, list[str]]
 
 def _render(entries: list[_Entry]) -> str:
     lines = [_HEADER.rstrip("\n"), ""]
-    for _, fd, _, _ in entries:
-        package, module = _module_alias(fd)
-        lines.append(f"import {package}.{module}")
+    lines += [f"import {_module_path(fd)}" for _, fd, _, _ in entries]
     lines.append("")
     for topic, fd, envelope, events in entries:
         lines.append(f'{constant_name(topic)}: Final = "{topic}"')
         lines.append(f'"""Records of type {envelope} ({fd.name}), one of: {", ".join(events)}."""')
         lines.append("")
-    lines.append("TOPIC_EVENTS: Final[Mapping[str, tuple[type[Message], ...]]] = MappingProxyType(")
-    lines.append("    {")
+    topic_events = []
     for topic, fd, _, events in entries:
-        package, module = _module_alias(fd)
-        lines.append(f"        {constant_name(topic)}: (")
-        lines.extend(f"            {package}.{module}.{event}," for event in events)
-        lines.append("        ),")
-    lines.append("    }")
-    lines.append(")")
-    lines.append('"""Topic -> the generated classes of its events, in declaration order."""')
+        topic_events.append(f"        {constant_name(topic)}: (")
+        topic_events += [f"            {_module_path(fd)}.{event}," for event in events]
+        topic_events.append("        ),")
+    lines += _mapping(
+        "TOPIC_EVENTS: Final[Mapping[str, tuple[type[Message], ...]]]",
+        ["    {", *topic_events, "    }"],
+        "Topic -> the generated classes of its events, in declaration order.",
+    )
     lines.append("")
-    lines.append("EVENT_TOPIC: Final[Mapping[type[Message], str]] = MappingProxyType(")
-    lines.append("    {cls: topic for topic, classes in TOPIC_EVENTS.items() for cls in classes}")
-    lines.append(")")
-    lines.append('"""Generated event class -> its topic."""')
+    lines += _mapping(
+        "EVENT_TOPIC: Final[Mapping[type[Message], str]]",
+        ["    {cls: topic for topic, classes in TOPIC_EVENTS.items() for cls in classes}"],
+        "Generated event class -> its topic.",
+    )
     lines.append("")
-    lines.append("TOPIC_ENVELOPE: Final[Mapping[str, type[Message]]] = MappingProxyType(")
-    lines.append("    {")
-    for topic, fd, envelope, _ in entries:
-        package, module = _module_alias(fd)
-        lines.append(f"        {constant_name(topic)}: {package}.{module}.{envelope},")
-    lines.append("    }")
-    lines.append(")")
-    lines.append('"""Topic -> the generated class of its topic envelope, the one record type on the wire."""')
+    envelopes = [f"        {constant_name(t)}: {_module_path(fd)}.{envelope}," for t, fd, envelope, _ in entries]
+    lines += _mapping(
+        "TOPIC_ENVELOPE: Final[Mapping[str, type[Message]]]",
+        ["    {", *envelopes, "    }"],
+        "Topic -> the generated class of its topic envelope, the one record type on the wire.",
+    )
     return "\n".join(lines) + "\n"
+
+
+def _mapping(declaration: str, body: list[str], doc: str) -> list[str]:
+    """`declaration = MappingProxyType(<body>)` and its docstring: a read-only module constant."""
+    return [f"{declaration} = MappingProxyType(", *body, ")", f'"""{doc}"""']
